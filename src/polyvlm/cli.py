@@ -1,0 +1,73 @@
+"""The `polyvlm` command: run, validate, steps."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from polyvlm.core.recipe import RecipeError, load_recipe
+from polyvlm.core.stats import format_funnel
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="polyvlm")
+def cli() -> None:
+    """polyvlm: data, model and evaluation for non-English vision-language models."""
+
+
+@cli.command()
+@click.argument("recipe", type=click.Path(dir_okay=False))
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True)
+@click.option("-o", "--output", help="Output directory (default: the recipe's output_dir).")
+@click.option("-w", "--workers", type=int, help="Worker processes of the local engine (default: CPU count).")
+@click.option("--ray-address", help="Ray cluster to join, e.g. 127.0.0.1:6379 (default: start a local one).")
+@click.option("--fresh", is_flag=True, help="Delete the output directory first instead of resuming.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def run(recipe: str, engine: str, output: str | None, workers: int | None, ray_address: str | None,
+        fresh: bool, quiet: bool) -> None:  # fmt: skip
+    """Run RECIPE; an interrupted run resumes where it stopped when run again."""
+    from polyvlm.engine.run import run_recipe
+
+    try:
+        r = load_recipe(recipe)
+        stats = run_recipe(r, output, engine, workers, ray_address, fresh, progress=not quiet)
+    except RecipeError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(format_funnel(stats))
+    click.echo(f"wrote {output or r.output_dir} (stats.json, manifest.json, report.html, rejects/, errors.jsonl)")
+
+
+@cli.command()
+@click.argument("recipe", type=click.Path(dir_okay=False))
+def validate(recipe: str) -> None:
+    """Check RECIPE (keys, steps, parameters, inputs) without running it."""
+    try:
+        r = load_recipe(recipe)
+    except RecipeError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"{recipe}: ok — {len(r.shards)} input files, {len(r.steps)} steps, {len(r.outputs)} outputs")
+
+
+@cli.command()
+@click.option("--kind", help="Only steps of this kind (read, map, batch, aggregate, write).")
+def steps(kind: str | None) -> None:
+    """List every registered step with its parameters and one-line doc."""
+    from polyvlm.core.step import load_builtin_steps, step_doc
+
+    for name, cls in sorted(load_builtin_steps().items(), key=lambda kv: (kv[1].kind, kv[0])):
+        if kind and cls.kind != kind:
+            continue
+        click.echo(f"{name}  [{cls.kind}]  {step_doc(cls)}")
+        for pname, field in cls.Params.model_fields.items():
+            ann = getattr(field.annotation, "__name__", None) or str(field.annotation).replace("typing.", "")
+            click.echo(f"    {pname}: {ann} = {field.default!r}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="polyvlm")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

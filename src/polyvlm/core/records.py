@@ -1,0 +1,296 @@
+"""The records that flow through a recipe: Document, ImageRef, Sample (one schema, JSON and Arrow forms)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+import pyarrow as pa
+
+
+@dataclass(slots=True)
+class Provenance:
+    """Where a record came from and under which terms it may be used."""
+
+    source: str = ""  # input file (as matched by the recipe glob) or dataset name
+    license: str = ""  # SPDX id or free text; empty when unknown
+    offset: int | None = None  # byte offset of the source record inside `source`
+    record_id: str = ""  # id of the source record (e.g. WARC-Record-ID)
+    crawl_date: str = ""  # as stated by the source, unparsed
+    generator: str = ""  # model that generated the record, for synthetic data
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> Provenance:
+        """Inverse of to_dict."""
+        return cls(**(d or {}))
+
+
+@dataclass(slots=True)
+class ImageRef:
+    """One image: where it is, its bytes if held, what we know about it, and its named scores."""
+
+    url: str = ""
+    path: str = ""
+    data: bytes | None = None
+    sha256: str = ""
+    width: int | None = None
+    height: int | None = None
+    format: str = ""
+    alt: str = ""
+    dom_index: int | None = None  # ordinal of the <img> element among all elements, document order
+    segment_index: int | None = None  # index of the text segment the image precedes (interleaved docs)
+    phash: str = ""  # 64-bit perceptual hash, 16 hex digits
+    scores: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form (bytes as base64)."""
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d["data"] = None if self.data is None else base64.b64encode(self.data).decode("ascii")
+        d["scores"] = dict(self.scores)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ImageRef:
+        """Inverse of to_dict; also accepts raw bytes from the Arrow form."""
+        d = dict(d)
+        data = d.get("data")
+        if isinstance(data, str):
+            d["data"] = base64.b64decode(data)
+        d["scores"] = dict(d.get("scores") or {})
+        return cls(**d)
+
+
+@dataclass(slots=True)
+class Message:
+    """One turn of a conversation; `<image>` markers in content refer to the sample's images in order."""
+
+    role: str
+    content: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return {"role": self.role, "content": self.content}
+
+
+@dataclass(slots=True)
+class Document:
+    """A web page or other source document: ordered text segments, images, metadata, provenance."""
+
+    kind: ClassVar[str] = "document"
+    id: str
+    url: str = ""
+    language: str = ""
+    texts: list[str] = field(default_factory=list)
+    images: list[ImageRef] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    provenance: Provenance = field(default_factory=Provenance)
+    raw: bytes | None = None  # undecoded payload, held between reading and extraction
+    raw_content_type: str = ""
+
+    @property
+    def text(self) -> str:
+        """The text segments joined by blank lines."""
+        return "\n\n".join(self.texts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form (bytes as base64)."""
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "url": self.url,
+            "language": self.language,
+            "texts": list(self.texts),
+            "images": [im.to_dict() for im in self.images],
+            "metadata": self.metadata,
+            "provenance": self.provenance.to_dict(),
+            "raw": None if self.raw is None else base64.b64encode(self.raw).decode("ascii"),
+            "raw_content_type": self.raw_content_type,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Document:
+        """Inverse of to_dict."""
+        raw = d.get("raw")
+        return cls(
+            id=d["id"],
+            url=d.get("url", ""),
+            language=d.get("language", ""),
+            texts=list(d.get("texts") or []),
+            images=[ImageRef.from_dict(i) for i in d.get("images") or []],
+            metadata=dict(d.get("metadata") or {}),
+            provenance=Provenance.from_dict(d.get("provenance")),
+            raw=base64.b64decode(raw) if isinstance(raw, str) else raw,
+            raw_content_type=d.get("raw_content_type", ""),
+        )
+
+
+@dataclass(slots=True)
+class Sample:
+    """A training example: images, messages with roles, task, language, provenance."""
+
+    kind: ClassVar[str] = "sample"
+    id: str
+    images: list[ImageRef] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    task: str = ""
+    language: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    provenance: Provenance = field(default_factory=Provenance)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form (bytes as base64)."""
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "images": [im.to_dict() for im in self.images],
+            "messages": [m.to_dict() for m in self.messages],
+            "task": self.task,
+            "language": self.language,
+            "metadata": self.metadata,
+            "provenance": self.provenance.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Sample:
+        """Inverse of to_dict."""
+        return cls(
+            id=d["id"],
+            images=[ImageRef.from_dict(i) for i in d.get("images") or []],
+            messages=[Message(**m) for m in d.get("messages") or []],
+            task=d.get("task", ""),
+            language=d.get("language", ""),
+            metadata=dict(d.get("metadata") or {}),
+            provenance=Provenance.from_dict(d.get("provenance")),
+        )
+
+
+Record = Document | Sample
+RECORD_TYPES: dict[str, type[Document] | type[Sample]] = {"document": Document, "sample": Sample}
+
+
+def record_from_dict(d: dict[str, Any]) -> Record:
+    """Rebuild a record from its JSON form, dispatching on its `kind`."""
+    kind = d.get("kind", "document")
+    if kind not in RECORD_TYPES:
+        raise ValueError(f"unknown record kind {kind!r}; expected one of {sorted(RECORD_TYPES)}")
+    return RECORD_TYPES[kind].from_dict(d)
+
+
+def record_to_json(record: Record) -> str:
+    """One JSON line for a record (exact float round-trip, non-ASCII kept)."""
+    return json.dumps(record.to_dict(), ensure_ascii=False, allow_nan=True)
+
+
+def record_from_json(line: str | bytes) -> Record:
+    """Inverse of record_to_json."""
+    return record_from_dict(json.loads(line))
+
+
+# ---- Arrow form -------------------------------------------------------------------------------
+# metadata is free-form JSON, so it is stored as a JSON string column: lossless for any JSON value.
+
+PROVENANCE_TYPE = pa.struct(
+    [
+        ("source", pa.string()),
+        ("license", pa.string()),
+        ("offset", pa.int64()),
+        ("record_id", pa.string()),
+        ("crawl_date", pa.string()),
+        ("generator", pa.string()),
+    ]
+)
+IMAGE_TYPE = pa.struct(
+    [
+        ("url", pa.string()),
+        ("path", pa.string()),
+        ("data", pa.binary()),
+        ("sha256", pa.string()),
+        ("width", pa.int64()),
+        ("height", pa.int64()),
+        ("format", pa.string()),
+        ("alt", pa.string()),
+        ("dom_index", pa.int64()),
+        ("segment_index", pa.int64()),
+        ("phash", pa.string()),
+        ("scores", pa.map_(pa.string(), pa.float64())),
+    ]
+)
+DOCUMENT_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("url", pa.string()),
+        ("language", pa.string()),
+        ("texts", pa.list_(pa.string())),
+        ("images", pa.list_(IMAGE_TYPE)),
+        ("metadata", pa.string()),
+        ("provenance", PROVENANCE_TYPE),
+        ("raw", pa.binary()),
+        ("raw_content_type", pa.string()),
+    ]
+)
+SAMPLE_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("images", pa.list_(IMAGE_TYPE)),
+        ("messages", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),
+        ("task", pa.string()),
+        ("language", pa.string()),
+        ("metadata", pa.string()),
+        ("provenance", PROVENANCE_TYPE),
+    ]
+)
+SCHEMAS: dict[str, pa.Schema] = {"document": DOCUMENT_SCHEMA, "sample": SAMPLE_SCHEMA}
+
+
+def _image_row(im: ImageRef) -> dict[str, Any]:
+    d = {f.name: getattr(im, f.name) for f in fields(im)}
+    d["scores"] = list(im.scores.items())
+    return d
+
+
+def record_to_row(record: Record) -> dict[str, Any]:
+    """The Arrow row of a record (see SCHEMAS)."""
+    d = record.to_dict()
+    d.pop("kind")
+    d["images"] = [_image_row(im) for im in record.images]
+    d["metadata"] = json.dumps(record.metadata, ensure_ascii=False, allow_nan=True)
+    if isinstance(record, Document):
+        d["raw"] = record.raw
+    return d
+
+
+def row_to_record(kind: str, row: dict[str, Any]) -> Record:
+    """Inverse of record_to_row."""
+    d = dict(row)
+    d["kind"] = kind
+    d["metadata"] = json.loads(d.get("metadata") or "{}")
+    images = []
+    for im in d.get("images") or []:
+        im = dict(im)
+        scores = im.get("scores") or []
+        im["scores"] = dict(scores) if isinstance(scores, list) else dict(scores)
+        images.append(im)
+    d["images"] = images
+    return record_from_dict(d)
+
+
+def records_to_table(records: list[Record]) -> pa.Table:
+    """An Arrow table of records of one kind."""
+    kinds = {r.kind for r in records} or {"document"}
+    if len(kinds) != 1:
+        raise ValueError(f"a table holds one record kind, got {sorted(kinds)}")
+    kind = kinds.pop()
+    return pa.Table.from_pylist([record_to_row(r) for r in records], schema=SCHEMAS[kind])
+
+
+def table_to_records(table: pa.Table, kind: str | None = None) -> list[Record]:
+    """Inverse of records_to_table; the kind is inferred from the schema when not given."""
+    if kind is None:
+        kind = "sample" if "messages" in table.schema.names else "document"
+    return [row_to_record(kind, row) for row in table.to_pylist()]

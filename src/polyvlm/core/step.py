@@ -1,0 +1,185 @@
+"""Steps (map, filter, batched map, read, write) and the two-phase Aggregate, registered by name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from polyvlm.core.records import Record
+
+
+class Params(BaseModel):
+    """Base of every step's parameters: unknown keys are an error, types are checked."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Drop:
+    """A step's verdict that a record leaves the run, with a short machine-readable reason."""
+
+    reason: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadIssue:
+    """Something a reader met that is not a record: an error in the input, or a skipped item."""
+
+    kind: str  # "error" (goes to errors.jsonl) or "skipped" (counted: e.g. WARC request records)
+    reason: str
+    detail: str = ""
+    offset: int | None = None
+
+
+class Step:
+    """A unit of work on a stream of records; subclasses set `name`, `Params` and one apply method."""
+
+    name: ClassVar[str] = ""
+    kind: ClassVar[str] = ""  # map | batch | read | write | aggregate
+    Params: ClassVar[type[Params]] = Params
+
+    def __init__(self, params: Params | None = None, **kwargs: Any) -> None:
+        self.params = params if params is not None else self.Params(**kwargs)
+        self.label = self.name  # unique within a recipe; the engine numbers repeated steps
+        self._ready = False
+
+    def ensure_setup(self) -> None:
+        """Run setup() once per process (heavy loads happen in workers, not at recipe load)."""
+        if not self._ready:
+            self.setup()
+            self._ready = True
+
+    def setup(self) -> None:
+        """Load models or other heavy state; called once per worker process."""
+
+    def check(self) -> None:
+        """Fail before work starts when this step cannot run here (missing model, bad path)."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        # workers get the parameters only; each sets itself up again
+        return {"params": self.params, "label": self.label}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.params = state["params"]
+        self.label = state["label"]
+        self._ready = False
+
+
+class MapStep(Step):
+    """One record in, the same (possibly changed) record out or a Drop. Filters are MapSteps."""
+
+    kind = "map"
+
+    def apply(self, record: Record) -> Record | Drop:
+        """Transform or judge one record."""
+        raise NotImplementedError
+
+
+class FilterStep(MapStep):
+    """A map that only judges: `reject` returns a reason string to drop the record, or None to keep."""
+
+    def reject(self, record: Record) -> str | None:
+        """Why the record must go, or None."""
+        raise NotImplementedError
+
+    def apply(self, record: Record) -> Record | Drop:
+        reason = self.reject(record)
+        return record if reason is None else Drop(reason)
+
+
+class BatchStep(Step):
+    """A map over batches (a model call); returns one result per input, in order."""
+
+    kind = "batch"
+    batch_size: ClassVar[int] = 64
+
+    def apply_batch(self, records: list[Record]) -> list[Record | Drop]:
+        """Transform or judge a batch of records."""
+        raise NotImplementedError
+
+
+class ReadStep(Step):
+    """Turns one input file into records (and ReadIssues for what is not a record)."""
+
+    kind = "read"
+    extensions: ClassVar[tuple[str, ...]] = ()
+
+    def read(self, path: str) -> Iterator[Record | ReadIssue]:
+        """Stream the records of one input file."""
+        raise NotImplementedError
+
+
+class ShardWriter:
+    """An open output for one shard; commit() makes its files visible atomically."""
+
+    def write(self, record: Record) -> None:
+        """Add a record."""
+        raise NotImplementedError
+
+    def commit(self) -> list[str]:
+        """Finish and atomically publish; returns the published file names."""
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        """Remove temporary files."""
+
+
+class WriteStep(Step):
+    """An output format; `path` is a directory relative to the run's output directory."""
+
+    kind = "write"
+
+    def open(self, out_dir: str, shard_name: str, shard_size: int) -> ShardWriter:
+        """Open the writer of one shard."""
+        raise NotImplementedError
+
+
+class Aggregate(Step):
+    """A corpus-wide rule in two phases: observe every record (per shard), merge, then apply."""
+
+    kind = "aggregate"
+
+    def init_state(self) -> Any:
+        """An empty partial state (picklable)."""
+        raise NotImplementedError
+
+    def observe(self, state: Any, record: Record, position: tuple[int, int]) -> None:
+        """Add one record, at (shard, index), to a partial state."""
+        raise NotImplementedError
+
+    def merge(self, a: Any, b: Any) -> Any:
+        """Combine two partial states (associative, so any merge order gives the same result)."""
+        raise NotImplementedError
+
+    def apply(self, state: Any, record: Record, position: tuple[int, int]) -> Record | Drop:
+        """Judge one record against the merged state."""
+        raise NotImplementedError
+
+
+REGISTRY: dict[str, type[Step]] = {}
+
+
+def register(cls: type[Step]) -> type[Step]:
+    """Class decorator: make a step available to recipes under its `name`."""
+    if not cls.name:
+        raise ValueError(f"{cls.__name__} has no name")
+    if cls.name in REGISTRY and REGISTRY[cls.name] is not cls:
+        raise ValueError(f"step name {cls.name!r} registered twice")
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def load_builtin_steps() -> dict[str, type[Step]]:
+    """Import the modules that define the shipped steps, and return the registry."""
+    import polyvlm.steps  # noqa: F401  (registers on import)
+
+    return REGISTRY
+
+
+def step_doc(cls: type[Step]) -> str:
+    """The first line of a step's docstring."""
+    return (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""

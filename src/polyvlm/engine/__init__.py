@@ -1,0 +1,1 @@
+"""Engines that run a recipe: local (processes over shards) and ray (Ray Data)."""

@@ -1,0 +1,174 @@
+"""Rows: a record (or a reader's issue) with its position in the input and its fate so far."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from polyvlm.core.records import Record, record_from_json, record_to_json
+from polyvlm.core.step import Aggregate, BatchStep, Drop, MapStep, ReadIssue, ReadStep, Step
+
+OK, REJECTED, ERROR, SKIPPED = "ok", "rejected", "error", "skipped"
+
+
+@dataclass(slots=True)
+class Row:
+    """What flows between steps: (shard, idx) orders rows; status says kept, rejected, error or skipped."""
+
+    shard: int
+    idx: int
+    record: Record | None
+    phase: int = 0
+    status: str = OK
+    step: str = ""
+    reason: str = ""
+    detail: str = ""
+
+    def to_plain(self) -> dict[str, Any]:
+        """A flat dict of scalars (the Ray Data row form)."""
+        return {
+            "shard": self.shard,
+            "idx": self.idx,
+            "phase": self.phase,
+            "status": self.status,
+            "step": self.step,
+            "reason": self.reason,
+            "detail": self.detail,
+            "rec": record_to_json(self.record) if self.record is not None else "",
+        }
+
+    @classmethod
+    def from_plain(cls, d: dict[str, Any]) -> Row:
+        """Inverse of to_plain."""
+        rec = d["rec"]
+        return cls(
+            int(d["shard"]), int(d["idx"]), record_from_json(rec) if rec else None, int(d["phase"]),
+            d["status"], d["step"], d["reason"], d["detail"],
+        )  # fmt: skip
+
+
+def _error_text(e: BaseException) -> str:
+    return f"{type(e).__name__}: {e}"[:2000]
+
+
+def read_rows(shard: int, path: str, reader: ReadStep) -> Iterator[Row]:
+    """The rows of one input file; a reader that raises ends the file with an error row, not the run."""
+    reader.ensure_setup()
+    idx = 0
+    try:
+        for item in reader.read(path):
+            if isinstance(item, ReadIssue):
+                yield Row(shard, idx, None, 0, item.kind, reader.label, item.reason, item.detail)
+            else:
+                yield Row(shard, idx, item)
+            idx += 1
+    except Exception as e:  # noqa: BLE001
+        yield Row(shard, idx, None, 0, ERROR, reader.label, "reader_failed", f"{path}: {_error_text(e)}")
+
+
+def _verdict(row: Row, step: Step, result: Record | Drop) -> Row:
+    if isinstance(result, Drop):
+        row.status, row.step, row.reason, row.detail = REJECTED, step.label, result.reason, result.detail
+    else:
+        row.record = result
+    return row
+
+
+def _fail(row: Row, step: Step, e: BaseException) -> Row:
+    row.status, row.step, row.reason, row.detail = ERROR, step.label, "step_failed", _error_text(e)
+    return row
+
+
+def apply_map(rows: Iterator[Row], step: MapStep) -> Iterator[Row]:
+    """Run a map step over the kept rows; others pass through untouched."""
+    step.ensure_setup()
+    for row in rows:
+        if row.status == OK:
+            try:
+                row = _verdict(row, step, step.apply(row.record))  # type: ignore[arg-type]
+            except Exception as e:  # noqa: BLE001 — one bad record must not end the run
+                row = _fail(row, step, e)
+        yield row
+
+
+def _run_batch(pending: list[Row], step: BatchStep) -> None:
+    live = [r for r in pending if r.status == OK]
+    if not live:
+        return
+    try:
+        results = step.apply_batch([r.record for r in live])  # type: ignore[misc]
+        if len(results) != len(live):
+            raise RuntimeError(f"{step.name} returned {len(results)} results for {len(live)} records")
+    except Exception as e:  # noqa: BLE001 — the batch fails, each record is reported
+        for r in live:
+            _fail(r, step, e)
+        return
+    for r, result in zip(live, results, strict=True):
+        _verdict(r, step, result)
+
+
+def apply_batch(rows: Iterator[Row], step: BatchStep) -> Iterator[Row]:
+    """Run a batched step over the kept rows in input order, batch_size at a time."""
+    step.ensure_setup()
+    pending: list[Row] = []
+    live = 0
+    for row in rows:
+        pending.append(row)
+        live += row.status == OK
+        if live >= step.batch_size:
+            _run_batch(pending, step)
+            yield from pending
+            pending, live = [], 0
+    _run_batch(pending, step)
+    yield from pending
+
+
+def apply_aggregate(rows: Iterator[Row], agg: Aggregate, state: Any) -> Iterator[Row]:
+    """The apply phase of an aggregate, against its merged state."""
+    agg.ensure_setup()
+    for row in rows:
+        if row.status == OK:
+            try:
+                row = _verdict(row, agg, agg.apply(state, row.record, (row.shard, row.idx)))  # type: ignore[arg-type]
+            except Exception as e:  # noqa: BLE001
+                row = _fail(row, agg, e)
+        yield row
+
+
+def apply_steps(rows: Iterator[Row], steps: list[Step]) -> Iterator[Row]:
+    """Chain map and batch steps lazily (streaming: one record at a time through the chain)."""
+    for step in steps:
+        if isinstance(step, BatchStep):
+            rows = apply_batch(rows, step)
+        elif isinstance(step, MapStep):
+            rows = apply_map(rows, step)
+        else:
+            raise TypeError(f"{step.name} ({step.kind}) cannot run inside a segment")
+    return rows
+
+
+def observe_rows(rows: Iterator[Row], agg: Aggregate, state: Any) -> Iterator[Row]:
+    """Feed the kept rows to an aggregate's observe phase while passing them on."""
+    agg.ensure_setup()
+    for row in rows:
+        if row.status == OK:
+            agg.observe(state, row.record, (row.shard, row.idx))  # type: ignore[arg-type]
+        yield row
+
+
+def rows_to_jsonl(rows: Iterator[Row], path: str) -> None:
+    """Spill rows to a JSON-lines file (the intermediate form between phases)."""
+    with open(path, "w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row.to_plain(), ensure_ascii=False) + "\n")
+
+
+def rows_from_jsonl(path: str, phase: int) -> Iterator[Row]:
+    """Read spilled rows back, stamped with the phase that now processes them."""
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            row = Row.from_plain(json.loads(line))
+            row.phase = phase
+            yield row

@@ -1,0 +1,61 @@
+"""Run a recipe on an engine: prepare (or resume) the output directory, run, finalize."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from typing import Any
+
+from polyvlm.core.recipe import Recipe, RecipeError
+from polyvlm.engine.atomic import write_atomic
+from polyvlm.engine.finalize import finalize_run
+
+ENGINES = ("local", "ray")
+
+
+def prepare_output(recipe: Recipe, root: str, fresh: bool) -> None:
+    """Create the output directory; refuse to resume a run made by a different recipe."""
+    marker = os.path.join(root, "_state", "recipe.sha256")
+    if fresh and os.path.exists(root):
+        shutil.rmtree(root)
+    if os.path.exists(marker):
+        with open(marker) as f:
+            if f.read().strip() != recipe.hash:
+                raise RecipeError(
+                    f"{root} holds a run of a different recipe (or an edited one); "
+                    "use --fresh to start over, or choose another --output"
+                )
+    elif os.path.isdir(root) and os.listdir(root):
+        raise RecipeError(f"{root} exists and is not a polyvlm run; use --fresh to replace it, or another --output")
+    os.makedirs(root, exist_ok=True)
+    write_atomic(marker, recipe.hash)
+
+
+def run_recipe(
+    recipe: Recipe,
+    output: str | None = None,
+    engine: str = "local",
+    workers: int | None = None,
+    ray_address: str | None = None,
+    fresh: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Run a validated recipe; returns the run's stats (also written to <output>/stats.json)."""
+    if engine not in ENGINES:
+        raise RecipeError(f"unknown engine {engine!r}; valid choices: {', '.join(ENGINES)}")
+    for step in [*recipe.steps, *recipe.outputs, *(spec.reader for spec in recipe.inputs)]:
+        step.check()  # a missing model or bad path stops the run before any work
+    root = output or recipe.output_dir
+    started = time.time()
+    if engine == "ray":
+        from polyvlm.engine.ray import run_ray
+
+        prepare_output(recipe, root, fresh=True)  # the Ray engine recomputes; see docs/engines.md
+        units = run_ray(recipe, root, ray_address)
+    else:
+        from polyvlm.engine.local import run_local
+
+        prepare_output(recipe, root, fresh)
+        units = run_local(recipe, root, workers, progress)
+    return finalize_run(recipe, root, units, engine, started)

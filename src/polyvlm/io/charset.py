@@ -1,0 +1,90 @@
+"""Decode HTML bytes whose charset declaration may be wrong or missing (common on the Japanese web)."""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from resiliparse.parse.encoding import detect_encoding
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+# Web labels that Python spells differently, and superset encodings browsers use in their place.
+_ALIASES = {
+    "shift_jis": "cp932",
+    "shift-jis": "cp932",
+    "sjis": "cp932",
+    "x-sjis": "cp932",
+    "windows-31j": "cp932",
+    "ms_kanji": "cp932",
+    "x-euc-jp": "euc_jp",
+    "euc-jp": "euc_jp",
+    "iso-2022-jp": "iso2022_jp_ext",
+    "iso-8859-1": "cp1252",
+    "latin1": "cp1252",
+    "us-ascii": "cp1252",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+}
+_JAPANESE_FALLBACKS = ("cp932", "euc_jp")
+
+
+def normalize_charset(label: str | None) -> str | None:
+    """The Python codec for a web charset label, or None when Python does not know it."""
+    if not label:
+        return None
+    label = label.strip().strip("\"'").lower()
+    label = _ALIASES.get(label, label)
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def meta_charset(head: bytes) -> str | None:
+    """The charset a page declares in a <meta> tag within its first bytes."""
+    m = _META_CHARSET.search(head[:4096])
+    return m.group(1).decode("ascii", "replace") if m else None
+
+
+def _plausibility(text: str) -> float:
+    """Higher for text that reads as real text: kana count up, mojibake signs count down."""
+    score = 0.0
+    bad = 0
+    for ch in text:
+        o = ord(ch)
+        if o < 0x80:
+            continue
+        if 0x3041 <= o <= 0x309F:  # hiragana: the surest sign of correctly decoded Japanese
+            score += 3
+        elif 0x30A0 <= o <= 0x30FF:
+            score += 1
+        elif o == 0xFFFD or 0x80 <= o <= 0x9F or 0xFF61 <= o <= 0xFF9F or 0xE000 <= o <= 0xF8FF:
+            bad += 1  # replacement, C1 controls, half-width katakana, private use
+    return score - 5 * bad
+
+
+def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
+    """Decode a page; returns (text, codec). Trusts UTF-8 and BOMs, then scores candidate codecs."""
+    for bom, enc in _BOMS:
+        if body.startswith(bom):
+            return body[len(bom) :].decode(enc, "replace"), enc
+    try:
+        return body.decode("utf-8"), "utf-8"  # strict UTF-8 success on non-ASCII is near-certain
+    except UnicodeDecodeError:
+        pass
+    if b"\x1b$B" in body or b"\x1b$@" in body:
+        return body.decode("iso2022_jp_ext", "replace"), "iso2022_jp_ext"
+    candidates: list[str] = []
+    for label in (declared, meta_charset(body), detect_encoding(body[:65536]), *_JAPANESE_FALLBACKS):
+        enc = normalize_charset(label)
+        if enc and enc not in candidates and enc != "utf-8":
+            candidates.append(enc)
+    sample = body[:32768]
+    best_enc, best_score = "cp1252", float("-inf")
+    for rank, enc in enumerate(candidates):
+        # earlier candidates (declarations) win ties; a decode must be clearly better to override them
+        score = _plausibility(sample.decode(enc, "replace")) - rank * 2
+        if score > best_score:
+            best_enc, best_score = enc, score
+    return body.decode(best_enc, "replace"), best_enc

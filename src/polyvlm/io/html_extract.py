@@ -1,0 +1,106 @@
+"""extract_html: decode a page, keep its main text as ordered segments and its <img> elements."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin
+
+from resiliparse.extract.html2text import extract_plain_text
+from selectolax.lexbor import LexborHTMLParser
+
+from polyvlm.core.records import Document, ImageRef, Record
+from polyvlm.core.step import Drop, MapStep, Params, register
+from polyvlm.io.charset import decode_html
+
+HTML_TYPES = {"text/html", "application/xhtml+xml", "application/xml", "text/xml"}
+_SNIFF = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|title)", re.I | re.S)
+# ruby readings would be spliced into the words they annotate (漢字かんじ), and resiliparse's
+# main-content rules drop <ruby> elements whole: keep the base text only
+_RUBY = re.compile(r"<r[tp]\b[^>]*>.*?</r[tp]\s*>|</?(?:ruby|rb)\b[^>]*>", re.I | re.S)
+_LAZY_SRC = ("src", "data-src", "data-original", "data-lazy-src")
+
+
+class ExtractHtmlParams(Params):
+    """Parameters of extract_html."""
+
+    main_content: bool = True  # keep the main content only (boilerplate removal); False keeps all visible text
+    keep_raw: bool = False  # keep the raw payload in the record after extraction
+    min_status: int = 200
+    max_status: int = 299
+
+
+def looks_like_html(content_type: str, body: bytes) -> bool:
+    """True when the declared type is HTML, or no useful type is declared and the bytes sniff as HTML."""
+    if content_type in HTML_TYPES:
+        return True
+    if content_type in ("", "text/plain", "application/octet-stream", "unk"):
+        return bool(_SNIFF.match(body[:1024]))
+    return False
+
+
+def extract_images(tree: LexborHTMLParser, page_url: str) -> tuple[list[ImageRef], int]:
+    """Every <img> with an absolute URL, alt text and DOM position; also the count of data: URIs skipped."""
+    base = page_url
+    base_node = tree.css_first("base[href]")
+    if base_node is not None:
+        base = urljoin(page_url, (base_node.attributes.get("href") or "").strip())
+    images: list[ImageRef] = []
+    skipped = 0
+    root = tree.root
+    if root is None:
+        return images, skipped
+    for position, node in enumerate(root.traverse(include_text=False)):
+        if node.tag != "img":
+            continue
+        attrs = node.attributes
+        src = next((attrs[a].strip() for a in _LAZY_SRC if attrs.get(a)), "")
+        if not src or src.startswith("data:"):
+            skipped += 1
+            continue
+        url = urljoin(base, src) if base else src
+        images.append(ImageRef(url=url, alt=(attrs.get("alt") or "").strip(), dom_index=position))
+    return images, skipped
+
+
+def text_segments(html: str, main_content: bool) -> list[str]:
+    """The page's (main) text as non-empty paragraphs in reading order."""
+    text = extract_plain_text(
+        html, main_content=main_content, preserve_formatting=True, alt_texts=False, list_bullets=False
+    )
+    return [line.strip() for line in text.split("\n") if line.strip()]
+
+
+@register
+class ExtractHtml(MapStep):
+    """Decode HTML (charset-robust), extract main text segments and <img> src/alt/DOM position."""
+
+    name = "extract_html"
+    Params = ExtractHtmlParams
+
+    def apply(self, record: Record) -> Record | Drop:
+        if not isinstance(record, Document) or record.raw is None:
+            return Drop("no_payload")
+        p = self.params
+        status = record.metadata.get("http_status")
+        if status is not None and not p.min_status <= status <= p.max_status:
+            return Drop(f"http_status:{status}")
+        if not record.raw.strip():
+            return Drop("empty_body")
+        if not looks_like_html(record.raw_content_type, record.raw):
+            return Drop(f"not_html:{record.raw_content_type or 'unknown'}")
+        html, encoding = decode_html(record.raw, record.metadata.get("charset_declared"))
+        tree = LexborHTMLParser(html)
+        title_node = tree.css_first("title")
+        record.metadata["encoding"] = encoding
+        record.metadata["title"] = title_node.text(strip=True) if title_node is not None else ""
+        record.images, skipped = extract_images(tree, record.url)
+        if skipped:
+            record.metadata["images_without_url"] = skipped
+        if "<ruby" in html or "<RUBY" in html:
+            html = _RUBY.sub("", html)
+        record.texts = text_segments(html, p.main_content)
+        if not p.keep_raw:
+            record.raw = None
+        if not record.texts:
+            return Drop("no_text")
+        return record

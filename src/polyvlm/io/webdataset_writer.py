@@ -1,0 +1,63 @@
+"""write_webdataset: records as WebDataset tar shards (key.json + key.txt, plus images held as bytes)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tarfile
+
+from polyvlm.core.records import Document, Record
+from polyvlm.core.step import Params, WriteStep, register
+from polyvlm.engine.atomic import PartedWriter
+
+_EXT = {"jpeg": "jpg", "jpg": "jpg", "png": "png", "webp": "webp", "gif": "gif"}
+
+
+class WriteWebdatasetParams(Params):
+    """Parameters of write_webdataset."""
+
+    path: str = "webdataset"  # directory inside the run's output directory
+
+
+def _member(tar: tarfile.TarFile, name: str, payload: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(payload)
+    info.mtime = 0  # deterministic archives: same records, same bytes
+    info.mode = 0o644
+    tar.addfile(info, io.BytesIO(payload))
+
+
+class _TarShard(PartedWriter):
+    suffix = ".tar"
+
+    def _open_part(self, tmp_path: str) -> None:
+        self._tar = tarfile.open(tmp_path, "w", format=tarfile.USTAR_FORMAT)
+
+    def _write(self, record: Record) -> None:
+        key = record.id.replace(".", "_")  # WebDataset splits keys at the first dot
+        meta = record.to_dict()
+        meta.pop("raw", None)
+        for n, image in enumerate(meta["images"]):
+            image.pop("data", None)
+            held = record.images[n]
+            if held.data is not None:
+                ext = _EXT.get(held.format.lower(), "bin")
+                _member(self._tar, f"{key}.{n}.{ext}" if n else f"{key}.{ext}", held.data)
+        _member(self._tar, f"{key}.json", json.dumps(meta, ensure_ascii=False).encode())
+        if isinstance(record, Document):
+            _member(self._tar, f"{key}.txt", record.text.encode())
+
+    def _close_part(self) -> None:
+        self._tar.close()
+
+
+@register
+class WriteWebdataset(WriteStep):
+    """Write WebDataset tar shards readable by the `webdataset` library."""
+
+    name = "write_webdataset"
+    Params = WriteWebdatasetParams
+
+    def open(self, out_dir: str, shard_name: str, shard_size: int) -> _TarShard:
+        return _TarShard(os.path.join(out_dir, self.params.path), shard_name, shard_size)

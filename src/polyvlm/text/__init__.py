@@ -1,0 +1,1 @@
+"""Language rules and text filters as steps."""

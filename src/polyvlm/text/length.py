@@ -1,0 +1,30 @@
+"""text_length: drop records whose text is too short or too long."""
+
+from __future__ import annotations
+
+from polyvlm.core.records import Record
+from polyvlm.core.step import FilterStep, Params, register
+from polyvlm.text.langid import record_text
+
+
+class TextLengthParams(Params):
+    """Parameters of text_length (characters, after joining segments with spaces)."""
+
+    min_chars: int = 0
+    max_chars: int | None = None
+
+
+@register
+class TextLength(FilterStep):
+    """Drop records with fewer than min_chars or more than max_chars characters of text."""
+
+    name = "text_length"
+    Params = TextLengthParams
+
+    def reject(self, record: Record) -> str | None:
+        n = len(record_text(record))
+        if n < self.params.min_chars:
+            return "too_short"
+        if self.params.max_chars is not None and n > self.params.max_chars:
+            return "too_long"
+        return None
