@@ -69,12 +69,12 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
     for bom, enc in _BOMS:
         if body.startswith(bom):
             return body[len(bom) :].decode(enc, "replace"), enc
+    if b"\x1b$B" in body or b"\x1b$@" in body:  # 7-bit, so it would pass as UTF-8: check first
+        return body.decode("iso2022_jp_ext", "replace"), "iso2022_jp_ext"
     try:
         return body.decode("utf-8"), "utf-8"  # strict UTF-8 success on non-ASCII is near-certain
     except UnicodeDecodeError:
         pass
-    if b"\x1b$B" in body or b"\x1b$@" in body:
-        return body.decode("iso2022_jp_ext", "replace"), "iso2022_jp_ext"
     candidates: list[str] = []
     for label in (declared, meta_charset(body), detect_encoding(body[:65536]), *_JAPANESE_FALLBACKS):
         enc = normalize_charset(label)

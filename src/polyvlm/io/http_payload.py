@@ -66,10 +66,9 @@ def _decompress(body: bytes, coding: str) -> bytes:
 
 def parse_http_response(block: bytes) -> HttpPayload:
     """Parse a WARC response block; raises ValueError when it holds no HTTP response at all."""
-    end = block.find(b"\r\n\r\n")
-    sep = 4
-    if end < 0:
-        end, sep = block.find(b"\n\n"), 2
+    # the header block ends at the first blank line, CRLF or (in old crawls) bare LF
+    ends = [(i, n) for i, n in ((block.find(b"\r\n\r\n"), 4), (block.find(b"\n\n"), 2)) if i >= 0]
+    end, sep = min(ends) if ends else (-1, 0)
     if end < 0 or not block.startswith(b"HTTP/"):
         raise ValueError("no HTTP status line and header block")
     lines = block[:end].decode("latin-1").replace("\r\n", "\n").split("\n")

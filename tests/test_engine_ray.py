@@ -1,0 +1,47 @@
+"""The same recipe gives the same records on a real local Ray cluster (127.0.0.1) as on the local engine."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+
+import pytest
+from engine_outputs import funnel, parquet_records, side_files
+
+pytestmark = pytest.mark.ray
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def ray_head():
+    ray_bin = shutil.which("ray", path=os.path.dirname(sys.executable))
+    port = _free_port()
+    env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+    start = [ray_bin, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}", "--num-cpus=2",
+             "--include-dashboard=false", "--disable-usage-stats"]  # fmt: skip
+    res = subprocess.run(start, env=env, capture_output=True, text=True, timeout=180)
+    assert res.returncode == 0, res.stdout + res.stderr
+    yield f"127.0.0.1:{port}"
+    subprocess.run([ray_bin, "stop", "--force"], env=env, capture_output=True, timeout=120)
+
+
+def test_ray_engine_gives_the_same_records_as_local(root, tmp_path, ray_head):
+    env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+    local, ray_out = tmp_path / "local", tmp_path / "ray"
+    cmd = [sys.executable, "-m", "polyvlm.cli", "run", "recipes/demo.yaml", "--quiet"]
+    res = subprocess.run([*cmd, "-o", str(local)], cwd=root, env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    res = subprocess.run([*cmd, "-o", str(ray_out), "--engine", "ray", "--ray-address", ray_head],
+                         cwd=root, env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert res.returncode == 0, res.stderr[-3000:]
+    records = parquet_records(str(ray_out))
+    assert records and records == parquet_records(str(local))
+    assert side_files(str(ray_out), "rejects") == side_files(str(local), "rejects")
+    assert side_files(str(ray_out), "_errors") == side_files(str(local), "_errors")
+    assert funnel(str(ray_out)) == funnel(str(local))
