@@ -4,10 +4,9 @@ import json
 import os
 import shutil
 
-from warc_builder import page, response_record, write_warc
-
 from polyvlm.core.recipe import load_recipe
 from polyvlm.engine.run import run_recipe
+from warc_builder import page, response_record, write_warc
 
 JA = "これは日本語のテスト文章です。文字コードが正しく判定されることを確かめます。" * 4
 
@@ -35,7 +34,8 @@ def test_bad_inputs_are_counted_and_the_run_goes_on(tmp_path, root, write_recipe
     (data / "d_empty.warc.gz").write_bytes(b"")
     (data / "e_empty.html").write_bytes(b"")
     (data / "f_binary.html").write_bytes(os.urandom(3000))
-    recipe = load_recipe(write_recipe(f"""
+    recipe = load_recipe(
+        write_recipe(f"""
         inputs:
           - {data}/*.warc.gz
           - {data}/*.html
@@ -44,7 +44,8 @@ def test_bad_inputs_are_counted_and_the_run_goes_on(tmp_path, root, write_recipe
           - language_id: {{}}
           - text_length: {{min_chars: 20}}
         outputs: [write_jsonl]
-        """))
+        """)
+    )
     out = str(tmp_path / "out")
     stats = run_recipe(recipe, out, workers=2, progress=False)
 
@@ -68,7 +69,9 @@ def test_bad_inputs_are_counted_and_the_run_goes_on(tmp_path, root, write_recipe
     assert JA[:20] in " ".join(by_url["http://jp.example/sjis"]["texts"])  # header said EUC-JP: it was not
     assert by_url["http://jp.example/sjis"]["language"] == "ja"
     assert JA[:20] in " ".join(by_url["http://jp.example/iso"]["texts"])
-    assert JA[:20] in " ".join(by_url["http://jp.example/broken"]["texts"])  # malformed HTML still yields text
+    assert JA[:20] in " ".join(
+        by_url["http://jp.example/broken"]["texts"]
+    )  # malformed HTML still yields text
     assert len(rejects) == t["rejected"] and len(errors) == t["errors"]
 
 

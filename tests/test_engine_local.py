@@ -10,11 +10,14 @@ import sys
 import time
 
 import webdataset as wds
+
 from engine_outputs import funnel, parquet_records, side_files
 
 
 def _run(root, *args):
-    return subprocess.run([sys.executable, "-m", "polyvlm.cli", *args], cwd=root, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "polyvlm.cli", *args], cwd=root, capture_output=True, text=True
+    )
 
 
 def test_demo_run_accounts_for_every_record(root, tmp_path):
@@ -41,7 +44,11 @@ def test_demo_run_accounts_for_every_record(root, tmp_path):
     langs = {d["language"] for d in docs}
     assert {"ja", "de", "zh", "ru", "nl"} <= langs
     ja = [d for d in docs if d["language"] == "ja"]
-    assert any(im["alt"] and im["url"].startswith("http") and im["dom_index"] is not None for d in ja for im in d["images"])
+    assert any(
+        im["alt"] and im["url"].startswith("http") and im["dom_index"] is not None
+        for d in ja
+        for im in d["images"]
+    )
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["recipe_sha256"] and manifest["versions"]["fastwarc"] and len(manifest["inputs"]) == 10
     report = (out / "report.html").read_text()
@@ -56,7 +63,9 @@ def test_demo_run_accounts_for_every_record(root, tmp_path):
 def _slow_recipe(root, tmp_path, copies: int) -> str:
     data = tmp_path / "data"
     data.mkdir()
-    srcs = sorted(glob.glob(str(root / "examples/data/warc/*.warc.gz"))) + sorted(glob.glob(str(root / "examples/data/html/*.html")))
+    srcs = sorted(glob.glob(str(root / "examples/data/warc/*.warc.gz"))) + sorted(
+        glob.glob(str(root / "examples/data/html/*.html"))
+    )
     for i in range(copies):
         for src in srcs:
             name = os.path.basename(src)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+
 from engine_outputs import funnel, parquet_records, side_files
 
 pytestmark = pytest.mark.ray

@@ -5,7 +5,14 @@ import json
 import pyarrow.parquet as pq
 
 from polyvlm.core.records import (
-    Document, ImageRef, Message, Provenance, Sample, record_from_json, record_to_json, records_to_table,
+    Document,
+    ImageRef,
+    Message,
+    Provenance,
+    Sample,
+    record_from_json,
+    record_to_json,
+    records_to_table,
     table_to_records,
 )  # fmt: skip
 
@@ -15,11 +22,21 @@ def _doc(i: int) -> Document:
         id=f"d{i}",
         url="https://例え.jp/ページ?q=1",
         language="ja",
-        texts=["日本語の段落。", "second \"quoted\" segment\n with newline", ""],
+        texts=["日本語の段落。", 'second "quoted" segment\n with newline', ""],
         images=[
-            ImageRef(url="https://x/a.jpg", alt="犬の写真", dom_index=7, segment_index=1, width=640, height=480,
-                     data=bytes(range(256)), sha256="ab" * 32, format="jpeg", phash="8f3a0c0c0c0c0c0c",
-                     scores={"nsfw": 0.1 + i, "clip": -0.333333333333333314829616256247390992939472198486328125}),
+            ImageRef(
+                url="https://x/a.jpg",
+                alt="犬の写真",
+                dom_index=7,
+                segment_index=1,
+                width=640,
+                height=480,
+                data=bytes(range(256)),
+                sha256="ab" * 32,
+                format="jpeg",
+                phash="8f3a0c0c0c0c0c0c",
+                scores={"nsfw": 0.1 + i, "clip": -0.333333333333333314829616256247390992939472198486328125},
+            ),
             ImageRef(url="https://x/b.png"),
         ],
         metadata={"title": "題名", "nested": {"a": [1, 2.5, None, True]}, "big": 2**60},

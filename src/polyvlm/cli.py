@@ -35,7 +35,9 @@ def run(recipe: str, engine: str, output: str | None, workers: int | None, ray_a
     except RecipeError as e:
         raise click.ClickException(str(e)) from None
     click.echo(format_funnel(stats))
-    click.echo(f"wrote {output or r.output_dir} (stats.json, manifest.json, report.html, rejects/, errors.jsonl)")
+    click.echo(
+        f"wrote {output or r.output_dir} (stats.json, manifest.json, report.html, rejects/, errors.jsonl)"
+    )
 
 
 @cli.command()

@@ -112,8 +112,11 @@ class _Checker:
         if isinstance(entry, str):
             entry = {entry: {}}
         if not isinstance(entry, dict) or len(entry) != 1:
-            raise self.fail(path, f"each {what} is a mapping of one name to its parameters, e.g. `- text_length: {{min_chars: 100}}`")
-        (name, params), = entry.items()
+            raise self.fail(
+                path,
+                f"each {what} is a mapping of one name to its parameters, e.g. `- text_length: {{min_chars: 100}}`",
+            )
+        ((name, params),) = entry.items()
         if name not in registry or registry[name].kind not in kinds:
             raise self.fail(path + (name,), f"unknown {what} {name!r}; valid choices: {', '.join(choices)}")
         return self.make(path + (name,), registry[name], params, what)
@@ -128,7 +131,13 @@ class _Checker:
         except ValidationError as e:
             err = e.errors()[0]
             key = err["loc"][0] if err["loc"] else None
-            valid = ", ".join(f"{k} ({f.annotation.__name__ if hasattr(f.annotation, '__name__') else f.annotation})" for k, f in fields.items()) or "none"
+            valid = (
+                ", ".join(
+                    f"{k} ({f.annotation.__name__ if hasattr(f.annotation, '__name__') else f.annotation})"
+                    for k, f in fields.items()
+                )
+                or "none"
+            )
             if err["type"] == "extra_forbidden":
                 msg = f"{what} {cls.name!r}: unknown parameter {key!r}; valid parameters: {valid}"
             else:
@@ -170,29 +179,46 @@ def parse_recipe(text: str, where: str, check_inputs: bool = True) -> Recipe:
         if isinstance(entry, str):
             entry = {"path": entry}
         if not isinstance(entry, dict) or "path" not in entry:
-            raise ck.fail(path, "an input is a glob string or a mapping with 'path' (and optional 'reader', 'params')")
+            raise ck.fail(
+                path, "an input is a glob string or a mapping with 'path' (and optional 'reader', 'params')"
+            )
         extra = set(entry) - {"path", "reader", "params"}
         if extra:
-            raise ck.fail(path + (sorted(extra)[0],), f"unknown input key {sorted(extra)[0]!r}; valid keys: path, reader, params")
+            raise ck.fail(
+                path + (sorted(extra)[0],),
+                f"unknown input key {sorted(extra)[0]!r}; valid keys: path, reader, params",
+            )
         pattern = str(entry["path"])
         files = sorted(f for f in glob.glob(pattern, recursive=True) if os.path.isfile(f))
         if check_inputs and not files:
-            raise ck.fail(path, f"input {pattern!r} matches no file (relative paths are taken from {os.getcwd()})")
+            raise ck.fail(
+                path, f"input {pattern!r} matches no file (relative paths are taken from {os.getcwd()})"
+            )
         reader_name = entry.get("reader") or (reader_for(files[0]) if files else reader_for(pattern))
         if reader_name is None:
             readers = sorted(n for n, c in registry.items() if c.kind == "read")
-            raise ck.fail(path, f"no reader for {pattern!r} by its extension; set 'reader' to one of: {', '.join(readers)}")
+            raise ck.fail(
+                path,
+                f"no reader for {pattern!r} by its extension; set 'reader' to one of: {', '.join(readers)}",
+            )
         reader = ck.build(path, {reader_name: entry.get("params") or {}}, ("read",), "reader")
         inputs.append(InputSpec(pattern, reader, files))  # type: ignore[arg-type]
-    steps = [ck.build(("steps", i), e, ("map", "batch", "aggregate"), "step") for i, e in enumerate(data.get("steps") or [])]
-    outputs = [ck.build(("outputs", i), e, ("write",), "output") for i, e in enumerate(data.get("outputs") or [])]
+    steps = [
+        ck.build(("steps", i), e, ("map", "batch", "aggregate"), "step")
+        for i, e in enumerate(data.get("steps") or [])
+    ]
+    outputs = [
+        ck.build(("outputs", i), e, ("write",), "output") for i, e in enumerate(data.get("outputs") or [])
+    ]
     seen: dict[str, int] = {}
     for step in steps:
         seen[step.name] = seen.get(step.name, 0) + 1
         if seen[step.name] > 1:
             step.label = f"{step.name}#{seen[step.name]}"
     if not outputs:
-        raise ck.fail(("outputs",), "the recipe has no outputs; add e.g. `- write_parquet: {path: documents}`")
+        raise ck.fail(
+            ("outputs",), "the recipe has no outputs; add e.g. `- write_parquet: {path: documents}`"
+        )
     return Recipe(
         path=where,
         text=text,

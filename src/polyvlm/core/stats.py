@@ -10,10 +10,15 @@ def _add_counts(into: dict[str, int], more: dict[str, int]) -> None:
         into[key] = into.get(key, 0) + n
 
 
-def merge_unit_stats(units: list[dict[str, Any]], step_order: list[tuple[str, str]], last_phase: int) -> dict[str, Any]:
+def merge_unit_stats(
+    units: list[dict[str, Any]], step_order: list[tuple[str, str]], last_phase: int
+) -> dict[str, Any]:
     """Sum (phase, shard) counters into the run's funnel; `units` items carry 'phase' and 'stats'."""
     read = {"records": 0, "skipped": {}, "errors": {}}
-    steps = {label: {"label": label, "name": name, "in": 0, "out": 0, "dropped": {}, "errors": 0} for label, name in step_order}
+    steps = {
+        label: {"label": label, "name": name, "in": 0, "out": 0, "dropped": {}, "errors": 0}
+        for label, name in step_order
+    }
     written: dict[str, int] = {}
     totals = {"kept": 0, "rejected": 0, "errors": 0}
     samples: list[dict[str, Any]] = []
@@ -61,8 +66,10 @@ def format_funnel(stats: dict[str, Any]) -> str:
             lines.append(f"{'':<24} {'':>9}    dropped {n} ({reason})")
         if s["errors"]:
             lines.append(f"{'':<24} {'':>9}    errors  {s['errors']}")
-    lines.append(f"kept {t['kept']}, rejected {t['rejected']}, errors {t['errors']} of {t['records_in']} records in"
-                 + ("" if stats["balanced"] else "  (UNBALANCED: please report)"))
+    lines.append(
+        f"kept {t['kept']}, rejected {t['rejected']}, errors {t['errors']} of {t['records_in']} records in"
+        + ("" if stats["balanced"] else "  (UNBALANCED: please report)")
+    )
     for label, n in stats["written"].items():
         lines.append(f"  {label}: {n} records")
     return "\n".join(lines)

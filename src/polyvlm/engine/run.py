@@ -27,7 +27,9 @@ def prepare_output(recipe: Recipe, root: str, fresh: bool) -> None:
                     "use --fresh to start over, or choose another --output"
                 )
     elif os.path.isdir(root) and os.listdir(root):
-        raise RecipeError(f"{root} exists and is not a polyvlm run; use --fresh to replace it, or another --output")
+        raise RecipeError(
+            f"{root} exists and is not a polyvlm run; use --fresh to replace it, or another --output"
+        )
     os.makedirs(root, exist_ok=True)
     write_atomic(marker, recipe.hash)
 

@@ -34,7 +34,8 @@ def phases(recipe: Recipe) -> list[Phase]:
     """The recipe cut at its aggregates."""
     segs = segments(recipe.steps)
     return [
-        Phase(i, agg, steps, segs[i + 1][0] if i + 1 < len(segs) else None) for i, (agg, steps) in enumerate(segs)
+        Phase(i, agg, steps, segs[i + 1][0] if i + 1 < len(segs) else None)
+        for i, (agg, steps) in enumerate(segs)
     ]
 
 
@@ -75,7 +76,14 @@ class RunDir:
 
 
 def run_unit(
-    root: str, phase: Phase, last: bool, shard: int, path: str, reader: ReadStep, recipe_outputs: list, shard_size: int
+    root: str,
+    phase: Phase,
+    last: bool,
+    shard: int,
+    path: str,
+    reader: ReadStep,
+    recipe_outputs: list,
+    shard_size: int,
 ) -> dict[str, Any]:
     """Run one phase on one shard to completion and mark it done; returns its stats."""
     rd = RunDir(root)

@@ -23,7 +23,9 @@ _LAZY_SRC = ("src", "data-src", "data-original", "data-lazy-src")
 class ExtractHtmlParams(Params):
     """Parameters of extract_html."""
 
-    main_content: bool = True  # keep the main content only (boilerplate removal); False keeps all visible text
+    main_content: bool = (
+        True  # keep the main content only (boilerplate removal); False keeps all visible text
+    )
     keep_raw: bool = False  # keep the raw payload in the record after extraction
     min_status: int = 200
     max_status: int = 299

@@ -40,24 +40,32 @@ def render_report(recipe: Recipe, stats: dict[str, Any]) -> str:
         reasons.append(f"<tr><td>read</td><td>skipped: {escape(reason)}</td><td class=n>{n}</td></tr>")
     for s in stats["steps"]:
         for reason, n in sorted(s["dropped"].items(), key=lambda kv: -kv[1]):
-            reasons.append(f"<tr><td>{escape(s['label'])}</td><td>{escape(reason)}</td><td class=n>{n}</td></tr>")
+            reasons.append(
+                f"<tr><td>{escape(s['label'])}</td><td>{escape(reason)}</td><td class=n>{n}</td></tr>"
+            )
         if s["errors"]:
-            reasons.append(f"<tr><td>{escape(s['label'])}</td><td class=bad>errors</td><td class=n>{s['errors']}</td></tr>")
+            reasons.append(
+                f"<tr><td>{escape(s['label'])}</td><td class=bad>errors</td><td class=n>{s['errors']}</td></tr>"
+            )
     samples = "".join(
         f"<div class=sample><b>{escape(x.get('title') or x['id'])}</b> <small>{escape(x.get('url', ''))} · "
         f"{escape(x.get('language', ''))} · {x.get('images', 0)} images</small><p>{escape(x.get('text', ''))}</p></div>"
         for x in stats.get("samples", [])
     )
-    written = "".join(f"<tr><td>{escape(k)}</td><td class=n>{v}</td></tr>" for k, v in stats["written"].items())
-    balance = "" if stats["balanced"] else "<p class=bad>The counts do not add up: please report this run.</p>"
+    written = "".join(
+        f"<tr><td>{escape(k)}</td><td class=n>{v}</td></tr>" for k, v in stats["written"].items()
+    )
+    balance = (
+        "" if stats["balanced"] else "<p class=bad>The counts do not add up: please report this run.</p>"
+    )
     return f"""<!doctype html><html lang=en><meta charset=utf-8><title>polyvlm run: {escape(recipe.name)}</title>
 <style>{_STYLE}</style><h1>{escape(recipe.name)}</h1>
-<p>{stats['files']} input files · engine {escape(stats['engine'])} · {stats['seconds']} s ·
+<p>{stats["files"]} input files · engine {escape(stats["engine"])} · {stats["seconds"]} s ·
 recipe <code>{escape(recipe.path)}</code> <small>sha256 {recipe.hash[:12]}</small></p>
 <h2>Funnel</h2>{funnel_svg(stats)}
-<p>{t['records_in']} records in: <b>{t['kept']}</b> kept, {t['rejected']} rejected (see <code>rejects/</code>),
-{t['errors']} errors (see <code>errors.jsonl</code>).</p>{balance}
-<h2>Drop reasons</h2><table><tr><th>step</th><th>reason</th><th>records</th></tr>{''.join(reasons)}</table>
+<p>{t["records_in"]} records in: <b>{t["kept"]}</b> kept, {t["rejected"]} rejected (see <code>rejects/</code>),
+{t["errors"]} errors (see <code>errors.jsonl</code>).</p>{balance}
+<h2>Drop reasons</h2><table><tr><th>step</th><th>reason</th><th>records</th></tr>{"".join(reasons)}</table>
 <h2>Outputs</h2><table><tr><th>output</th><th>records</th></tr>{written}</table>
-<h2>Sample records</h2>{samples or '<p>none kept</p>'}
+<h2>Sample records</h2>{samples or "<p>none kept</p>"}
 </html>"""
