@@ -33,7 +33,7 @@ def test_bad_inputs_are_counted_and_the_run_goes_on(tmp_path, root, write_recipe
     (data / "c_corrupt.warc.gz").write_bytes(good[:300] + os.urandom(500) + good[800:])
     (data / "d_empty.warc.gz").write_bytes(b"")
     (data / "e_empty.html").write_bytes(b"")
-    (data / "f_binary.html").write_bytes(os.urandom(3000))
+    (data / "f_binary.html").write_bytes(b"\x00" + os.urandom(3000))
     recipe = load_recipe(
         write_recipe(f"""
         inputs:
@@ -62,6 +62,7 @@ def test_bad_inputs_are_counted_and_the_run_goes_on(tmp_path, root, write_recipe
     assert ("extract_html", "not_html:image/png") in reject_reasons
     assert ("extract_html", "http_status:404") in reject_reasons
     assert ("extract_html", "empty_body") in reject_reasons
+    assert ("extract_html", "binary_body") in reject_reasons  # random bytes saved as .html
     assert sum(e["reason"] == "empty_file" for e in errors) == 2  # the empty WARC and the empty page
     kept = [json.loads(x) for f in sorted(os.listdir(os.path.join(out, "jsonl")))
             for x in open(os.path.join(out, "jsonl", f), encoding="utf-8")]  # fmt: skip

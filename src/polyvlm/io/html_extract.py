@@ -90,6 +90,8 @@ class ExtractHtml(MapStep):
             return Drop("empty_body")
         if not looks_like_html(record.raw_content_type, record.raw):
             return Drop(f"not_html:{record.raw_content_type or 'unknown'}")
+        if b"\x00" in record.raw[:2048] and not record.raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return Drop("binary_body")  # NULs never occur in HTML outside UTF-16 (which has a BOM)
         html, encoding = decode_html(record.raw, record.metadata.get("charset_declared"))
         tree = LexborHTMLParser(html)
         title_node = tree.css_first("title")
