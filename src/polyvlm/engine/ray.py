@@ -168,7 +168,9 @@ def connect(address: str | None) -> None:
         ray.init(num_cpus=os.cpu_count(), **kwargs)
 
 
-def run_ray(recipe: Recipe, root: str, address: str | None = None) -> list[dict[str, Any]]:
+def run_ray(
+    recipe: Recipe, root: str, address: str | None = None, progress: bool = True
+) -> list[dict[str, Any]]:
     """Run the recipe on Ray Data; writes the same files as the local engine and returns the units' stats."""
     import pickle
 
@@ -176,7 +178,7 @@ def run_ray(recipe: Recipe, root: str, address: str | None = None) -> list[dict[
     import ray
 
     ctx = ray.data.DataContext.get_current()
-    ctx.enable_progress_bars = False
+    ctx.enable_progress_bars = progress
     shards = recipe.shards
     readers = [r for _, r in shards]
     plan = phases(recipe)

@@ -54,7 +54,7 @@ def run_recipe(
         from polyvlm.engine.ray import run_ray
 
         prepare_output(recipe, root, fresh=True)  # the Ray engine recomputes; see docs/engines.md
-        units = run_ray(recipe, root, ray_address)
+        units = run_ray(recipe, root, ray_address, progress)
     else:
         from polyvlm.engine.local import run_local
 

