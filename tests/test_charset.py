@@ -27,6 +27,8 @@ def _html(meta: str | None) -> str:
         ("iso2022_jp", None, None),
         ("iso2022_jp", "shift_jis", "shift_jis"),
         ("utf-8", "shift_jis", "shift_jis"),
+        ("euc_jp", "gb2312", None),  # shares its kana rows with GB2312: only the kanji tell
+        ("euc_jp", "gbk", "gbk"),
     ],
 )
 def test_japanese_decodes_despite_declarations(codec, http_charset, meta):

@@ -27,6 +27,15 @@ _ALIASES = {
     "gbk": "gb18030",
 }
 _JAPANESE_FALLBACKS = ("cp932", "euc_jp")
+_JAPANESE_CODECS = {
+    "cp932",
+    "euc_jp",
+    "shift_jis",
+    "iso2022_jp",
+    "iso2022_jp_ext",
+    "euc_jis_2004",
+    "shift_jis_2004",
+}
 
 
 def normalize_charset(label: str | None) -> str | None:
@@ -47,21 +56,33 @@ def meta_charset(head: bytes) -> str | None:
     return m.group(1).decode("ascii", "replace") if m else None
 
 
-def _plausibility(text: str) -> float:
-    """Higher for text that reads as real text: kana count up, mojibake signs count down."""
-    score = 0.0
-    bad = 0
-    for ch in text:
-        o = ord(ch)
-        if o < 0x80:
-            continue
-        if 0x3041 <= o <= 0x309F:  # hiragana: the surest sign of correctly decoded Japanese
-            score += 3
-        elif 0x30A0 <= o <= 0x30FF:
-            score += 1
-        elif o == 0xFFFD or 0x80 <= o <= 0x9F or 0xFF61 <= o <= 0xFF9F or 0xE000 <= o <= 0xF8FF:
-            bad += 1  # replacement, C1 controls, half-width katakana, private use
-    return score - 5 * bad
+_HIRAGANA = re.compile("[\u3041-\u309f]")
+_KATAKANA = re.compile("[\u30a0-\u30ff]")
+# replacement char, C1 controls, half-width katakana, private use: the marks of mojibake
+_MOJIBAKE = re.compile("[\ufffd\x80-\x9f\uff61-\uff9f\ue000-\uf8ff]")
+
+
+def _plausibility(text: str, japanese_codec: bool) -> float:
+    """Higher for text that reads as real text: kana count up (hiragana most), mojibake signs down.
+
+    GB2312 and EUC-JP share their kana rows, so Japanese EUC-JP decoded as GBK keeps its kana and
+    garbles only its kanji: kana-rich text therefore also earns a bonus under a Japanese codec.
+    """
+    hiragana = len(_HIRAGANA.findall(text))
+    kana = 3 * hiragana + len(_KATAKANA.findall(text))
+    return kana + (hiragana if japanese_codec else 0) - 5 * len(_MOJIBAKE.findall(text))
+
+
+def _declared_japanese(body: bytes, enc: str | None) -> str | None:
+    """The page decoded strictly with its declared Japanese codec, when that clearly reads as Japanese."""
+    if enc not in _JAPANESE_CODECS:
+        return None
+    try:
+        text = body.decode(enc)
+    except UnicodeDecodeError:
+        return None
+    sample = text[:16384]
+    return text if len(_HIRAGANA.findall(sample)) >= 20 and not _MOJIBAKE.search(sample) else None
 
 
 def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
@@ -75,8 +96,12 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
         return body.decode("utf-8"), "utf-8"  # strict UTF-8 success on non-ASCII is near-certain
     except UnicodeDecodeError:
         pass
+    stated = normalize_charset(declared) or normalize_charset(meta_charset(body))
+    text = _declared_japanese(body, stated)
+    if text is not None:  # the common case on the Japanese web, decided without a detector
+        return text, stated  # type: ignore[return-value]
     candidates: list[str] = []
-    for label in (declared, meta_charset(body), detect_encoding(body[:65536]), *_JAPANESE_FALLBACKS):
+    for label in (declared, meta_charset(body), detect_encoding(body[:16384]), *_JAPANESE_FALLBACKS):
         enc = normalize_charset(label)
         if enc and enc not in candidates and enc != "utf-8":
             candidates.append(enc)
@@ -84,7 +109,7 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
     best_enc, best_score = "cp1252", float("-inf")
     for rank, enc in enumerate(candidates):
         # earlier candidates (declarations) win ties; a decode must be clearly better to override them
-        score = _plausibility(sample.decode(enc, "replace")) - rank * 2
+        score = _plausibility(sample.decode(enc, "replace"), enc in _JAPANESE_CODECS) - rank * 2
         if score > best_score:
             best_enc, best_score = enc, score
     return body.decode(best_enc, "replace"), best_enc

@@ -59,7 +59,7 @@ def extract_images(tree: LexborHTMLParser, page_url: str) -> tuple[list[ImageRef
         if not src or src.startswith("data:"):
             skipped += 1
             continue
-        url = urljoin(base, src) if base else src
+        url = src if src.startswith(("http://", "https://")) or not base else urljoin(base, src)
         images.append(ImageRef(url=url, alt=(attrs.get("alt") or "").strip(), dom_index=position))
     return images, skipped
 
