@@ -10,6 +10,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from polyvlm.core.records import Document, ImageRef, Record
 from polyvlm.core.step import Drop, MapStep, Params, register
+from polyvlm.io.boilerplate import ZWSP, pad_lone_characters, prune
 from polyvlm.io.charset import decode_html
 
 HTML_TYPES = {"text/html", "application/xhtml+xml", "application/xml", "text/xml"}
@@ -69,6 +70,7 @@ def text_segments(html: str, main_content: bool) -> list[str]:
     text = extract_plain_text(
         html, main_content=main_content, preserve_formatting=True, alt_texts=False, list_bullets=False
     )
+    text = text.replace(ZWSP, "")
     return [line.strip() for line in text.split("\n") if line.strip()]
 
 
@@ -100,9 +102,11 @@ class ExtractHtml(MapStep):
         record.images, skipped = extract_images(tree, record.url)
         if skipped:
             record.metadata["images_without_url"] = skipped
+        if p.main_content and prune(tree):
+            html = tree.html or ""
         if "<ruby" in html or "<RUBY" in html:
             html = _RUBY.sub("", html)
-        record.texts = text_segments(html, p.main_content)
+        record.texts = text_segments(pad_lone_characters(html), p.main_content)
         if not p.keep_raw:
             record.raw = None
         if not record.texts:
