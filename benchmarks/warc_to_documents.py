@@ -26,7 +26,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 WARC_DIR = REPO / "examples" / "data" / "warc"
-GOLD_DIR = Path("/work/shared/data/html")
+GOLD_DIR = REPO.parent / "shared" / "data" / "html"  # the workspace's shared data, beside the repo
 TRUNCATED = "resiliparse__clipped.warc.gz"
 LANGID_CHARS = 2000  # polyvlm's LanguageId default max_chars; the baseline looks at the same prefix
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff00-\uffef]")

@@ -55,15 +55,15 @@ def validate(recipe: str) -> None:
 @click.option("--kind", help="Only steps of this kind (read, map, batch, aggregate, write).")
 def steps(kind: str | None) -> None:
     """List every registered step with its parameters and one-line doc."""
-    from polyvlm.core.step import load_builtin_steps, step_doc
+    from polyvlm.core.step import load_builtin_steps, param_type, step_doc
 
     for name, cls in sorted(load_builtin_steps().items(), key=lambda kv: (kv[1].kind, kv[0])):
         if kind and cls.kind != kind:
             continue
         click.echo(f"{name}  [{cls.kind}]  {step_doc(cls)}")
         for pname, field in cls.Params.model_fields.items():
-            ann = getattr(field.annotation, "__name__", None) or str(field.annotation).replace("typing.", "")
-            click.echo(f"    {pname}: {ann} = {field.default!r}")
+            doc = f"  — {field.description}" if field.description else ""
+            click.echo(f"    {pname}: {param_type(field)} = {field.default!r}{doc}")
 
 
 def main() -> None:

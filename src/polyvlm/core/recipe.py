@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from polyvlm.core.step import Aggregate, ReadStep, Step, WriteStep, load_builtin_steps
+from polyvlm.core.step import Aggregate, ReadStep, Step, WriteStep, load_builtin_steps, param_type
 
 TOP_KEYS = {
     "name": "a label for the run",
@@ -131,13 +131,7 @@ class _Checker:
         except ValidationError as e:
             err = e.errors()[0]
             key = err["loc"][0] if err["loc"] else None
-            valid = (
-                ", ".join(
-                    f"{k} ({f.annotation.__name__ if hasattr(f.annotation, '__name__') else f.annotation})"
-                    for k, f in fields.items()
-                )
-                or "none"
-            )
+            valid = ", ".join(f"{k} ({param_type(f)})" for k, f in fields.items()) or "none"
             if err["type"] == "extra_forbidden":
                 msg = f"{what} {cls.name!r}: unknown parameter {key!r}; valid parameters: {valid}"
             else:

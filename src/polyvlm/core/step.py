@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
+from pydantic.fields import FieldInfo
 
 from polyvlm.core.records import Record
 
@@ -14,7 +15,8 @@ from polyvlm.core.records import Record
 class Params(BaseModel):
     """Base of every step's parameters: unknown keys are an error, types are checked."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # a string right under a field documents it: `polyvlm steps` prints it
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +180,14 @@ def load_builtin_steps() -> dict[str, type[Step]]:
     import polyvlm.steps  # noqa: F401  (registers on import)
 
     return REGISTRY
+
+
+def param_type(field: FieldInfo) -> str:
+    """A parameter's type as a reader would write it: int, list[str], int | None."""
+    ann = field.annotation
+    if hasattr(ann, "__args__"):
+        return str(ann).replace("typing.", "")
+    return getattr(ann, "__name__", str(ann))
 
 
 def step_doc(cls: type[Step]) -> str:

@@ -24,12 +24,14 @@ _LAZY_SRC = ("src", "data-src", "data-original", "data-lazy-src")
 class ExtractHtmlParams(Params):
     """Parameters of extract_html."""
 
-    main_content: bool = (
-        True  # keep the main content only (boilerplate removal); False keeps all visible text
-    )
-    keep_raw: bool = False  # keep the raw payload in the record after extraction
+    main_content: bool = True
+    """keep the main content only (boilerplate removal); false keeps all visible text"""
+    keep_raw: bool = False
+    """keep the raw payload in the record after extraction"""
     min_status: int = 200
+    """lowest HTTP status kept (others: http_status:<code>)"""
     max_status: int = 299
+    """highest HTTP status kept"""
 
 
 def looks_like_html(content_type: str, body: bytes) -> bool:

@@ -13,8 +13,10 @@ from polyvlm.core.step import Params, ReadIssue, ReadStep, register
 class ReadHtmlParams(Params):
     """Parameters of read_html."""
 
-    license: str = ""  # licence recorded in every document's provenance
-    base_url: str = ""  # pages get url = base_url + file name (for resolving relative <img src>)
+    license: str = ""
+    """licence recorded in every document's provenance"""
+    base_url: str = ""
+    """pages get url = base_url + file name (for resolving relative <img src>)"""
 
 
 @register

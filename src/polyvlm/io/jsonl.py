@@ -34,7 +34,8 @@ class ReadJsonl(ReadStep):
 class WriteJsonlParams(Params):
     """Parameters of write_jsonl."""
 
-    path: str = "jsonl"  # directory inside the run's output directory
+    path: str = "jsonl"
+    """directory inside the run's output directory"""
 
 
 class _JsonlShard(PartedWriter):

@@ -35,9 +35,12 @@ class ReadParquet(ReadStep):
 class WriteParquetParams(Params):
     """Parameters of write_parquet."""
 
-    path: str = "parquet"  # directory inside the run's output directory
+    path: str = "parquet"
+    """directory inside the run's output directory"""
     row_group_size: int = 512
+    """rows per Parquet row group (the writer's memory bound)"""
     compression: str = "zstd"
+    """Parquet codec: zstd, snappy, gzip, none"""
 
 
 class _ParquetShard(PartedWriter):

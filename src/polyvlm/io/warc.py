@@ -16,8 +16,10 @@ from polyvlm.io.http_payload import parse_http_response
 class ReadWarcParams(Params):
     """Parameters of read_warc."""
 
-    license: str = ""  # licence recorded in every document's provenance
-    max_record_bytes: int = 50_000_000  # larger records are skipped with a reason, never loaded
+    license: str = ""
+    """licence recorded in every document's provenance"""
+    max_record_bytes: int = 50_000_000
+    """larger records are skipped with a reason, never loaded"""
 
 
 def record_key(source: str, record_id: str, offset: int | None) -> str:

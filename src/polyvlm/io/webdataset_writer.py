@@ -17,7 +17,8 @@ _EXT = {"jpeg": "jpg", "jpg": "jpg", "png": "png", "webp": "webp", "gif": "gif"}
 class WriteWebdatasetParams(Params):
     """Parameters of write_webdataset."""
 
-    path: str = "webdataset"  # directory inside the run's output directory
+    path: str = "webdataset"
+    """directory inside the run's output directory"""
 
 
 def _member(tar: tarfile.TarFile, name: str, payload: bytes) -> None:

@@ -14,7 +14,8 @@ from polyvlm.text.langid import record_text
 class ExactDedupParams(Params):
     """Parameters of exact_dedup."""
 
-    normalize: bool = True  # NFKC + whitespace collapsed before hashing
+    normalize: bool = True
+    """NFKC + whitespace collapsed before hashing"""
 
 
 @register

@@ -11,9 +11,12 @@ from polyvlm.core.step import Drop, MapStep, Params, register
 class LanguageIdParams(Params):
     """Parameters of language_id."""
 
-    languages: list[str] = []  # keep only these ISO 639-1 codes (empty: keep all, just label)
-    min_score: float = 0.0  # drop when the top language's probability is lower
-    max_chars: int = 2000  # characters of text looked at (the start of the document)
+    languages: list[str] = []
+    """keep only these ISO 639-1 codes (empty: keep all, just label)"""
+    min_score: float = 0.0
+    """drop when the top language's probability is lower"""
+    max_chars: int = 2000
+    """characters of text looked at (the start of the document)"""
 
 
 def record_text(record: Record) -> str:

@@ -11,7 +11,9 @@ class TextLengthParams(Params):
     """Parameters of text_length (characters, after joining segments with spaces)."""
 
     min_chars: int = 0
+    """drop records with fewer characters (too_short)"""
     max_chars: int | None = None
+    """drop records with more characters (too_long); none: no limit"""
 
 
 @register
