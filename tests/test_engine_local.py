@@ -123,3 +123,21 @@ def test_resume_refuses_a_different_recipe(root, tmp_path):
     other.write_text((root / "recipes/demo.yaml").read_text().replace("min_chars: 200", "min_chars: 300"))
     res = _run(root, "run", str(other), "-o", str(out), "--quiet")
     assert res.returncode != 0 and "different recipe" in res.stderr
+
+
+def test_outputs_can_be_inputs_parquet_then_jsonl(root, tmp_path):
+    first = tmp_path / "first"
+    assert _run(root, "run", "recipes/demo.yaml", "-o", str(first), "--quiet").returncode == 0
+    recipe = tmp_path / "again.yaml"
+    recipe.write_text(f"inputs: ['{first}/documents/*.parquet']\noutputs: [write_jsonl]\n")
+    second = tmp_path / "second"
+    res = _run(root, "run", str(recipe), "-o", str(second), "--quiet")
+    assert res.returncode == 0, res.stderr
+    third_recipe = tmp_path / "third.yaml"
+    third_recipe.write_text(
+        f"inputs: ['{second}/jsonl/*.jsonl']\noutputs: [write_parquet: {{path: documents}}]\n"
+    )
+    third = tmp_path / "third"
+    res = _run(root, "run", str(third_recipe), "-o", str(third), "--quiet")
+    assert res.returncode == 0, res.stderr
+    assert parquet_records(str(third)) == parquet_records(str(first))

@@ -158,13 +158,6 @@ def observe_rows(rows: Iterator[Row], agg: Aggregate, state: Any) -> Iterator[Ro
         yield row
 
 
-def rows_to_jsonl(rows: Iterator[Row], path: str) -> None:
-    """Spill rows to a JSON-lines file (the intermediate form between phases)."""
-    with open(path, "w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row.to_plain(), ensure_ascii=False) + "\n")
-
-
 def rows_from_jsonl(path: str, phase: int) -> Iterator[Row]:
     """Read spilled rows back, stamped with the phase that now processes them."""
     with open(path, encoding="utf-8") as f:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
 from typing import Any
 
 from polyvlm.core.records import Document
@@ -120,11 +119,6 @@ class ShardSink:
             self._side["rejects"][0].write(json.dumps(_record_summary(row), ensure_ascii=False) + "\n")
         elif row.status == ERROR:
             self._side["_errors"][0].write(json.dumps(_record_summary(row), ensure_ascii=False) + "\n")
-
-    def consume(self, rows: Iterable[Row]) -> None:
-        """Route all rows."""
-        for row in rows:
-            self.add(row)
 
     def commit(self) -> dict[str, Any]:
         """Publish outputs, rejects and errors of this unit atomically; returns its stats."""
