@@ -73,6 +73,9 @@ class _Observe:
         return pa.table({"state": pa.array([pickle.dumps(state)], pa.binary())})
 
 
+_STATES: dict[str, Any] = {}  # merged aggregate state, cached in each worker process
+
+
 class _Apply:
     """map_batches UDF: the apply phase of an aggregate against the merged state (from the object store)."""
 
@@ -82,7 +85,11 @@ class _Apply:
     def __call__(self, batch: pa.Table) -> pa.Table:
         import ray
 
-        state = ray.get(self.state_ref)
+        key = self.state_ref.hex()
+        if key not in _STATES:  # one fetch and unpickle per worker process, not per block
+            _STATES.clear()
+            _STATES[key] = ray.get(self.state_ref)
+        state = _STATES[key]
         rows = []
         for row in _rows(batch):
             if row.status == OK:
