@@ -141,3 +141,13 @@ def test_outputs_can_be_inputs_parquet_then_jsonl(root, tmp_path):
     res = _run(root, "run", str(third_recipe), "-o", str(third), "--quiet")
     assert res.returncode == 0, res.stderr
     assert parquet_records(str(third)) == parquet_records(str(first))
+
+
+def test_a_directory_that_is_not_a_run_is_never_deleted(root, tmp_path):
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("do not delete")
+    for extra in ([], ["--fresh"], ["--engine", "ray"]):
+        res = _run(root, "run", "recipes/demo.yaml", "-o", str(precious), "--quiet", *extra)
+        assert res.returncode != 0 and "not a polyvlm run" in res.stderr
+    assert (precious / "thesis.txt").read_text() == "do not delete"

@@ -15,8 +15,12 @@ ENGINES = ("local", "ray")
 
 
 def prepare_output(recipe: Recipe, root: str, fresh: bool) -> None:
-    """Create the output directory; refuse to resume a run made by a different recipe."""
+    """Create the output directory; refuse to resume another recipe's run or to delete a non-run."""
     marker = os.path.join(root, "_state", "recipe.sha256")
+    if os.path.isdir(root) and os.listdir(root) and not os.path.exists(marker):
+        raise RecipeError(
+            f"{root} exists and is not a polyvlm run: choose another --output (nothing was deleted)"
+        )
     if fresh and os.path.exists(root):
         shutil.rmtree(root)
     if os.path.exists(marker):
@@ -26,10 +30,6 @@ def prepare_output(recipe: Recipe, root: str, fresh: bool) -> None:
                     f"{root} holds a run of a different recipe (or an edited one); "
                     "use --fresh to start over, or choose another --output"
                 )
-    elif os.path.isdir(root) and os.listdir(root):
-        raise RecipeError(
-            f"{root} exists and is not a polyvlm run; use --fresh to replace it, or another --output"
-        )
     os.makedirs(root, exist_ok=True)
     write_atomic(marker, recipe.hash)
 
