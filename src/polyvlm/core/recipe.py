@@ -5,7 +5,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -52,7 +52,6 @@ class Recipe:
     seed: int = 0
     shard_size: int = 10_000
     workers: int | None = None
-    lines: dict[tuple, int] = field(default_factory=dict)
 
     @property
     def hash(self) -> str:
@@ -72,9 +71,8 @@ def _to_python(node: yaml.Node, path: tuple, lines: dict[tuple, int]) -> Any:
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             key = yaml.safe_load(yaml.serialize(key_node))
-            lines[path + (key,)] = key_node.start_mark.line + 1
             out[key] = _to_python(value_node, path + (key,), lines)
-            lines[path + (key,)] = key_node.start_mark.line + 1
+            lines[path + (key,)] = key_node.start_mark.line + 1  # errors point at the key, not its value
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_to_python(v, path + (i,), lines) for i, v in enumerate(node.value)]
@@ -224,7 +222,6 @@ def parse_recipe(text: str, where: str, check_inputs: bool = True) -> Recipe:
         seed=int(data.get("seed") or 0),
         shard_size=int(data.get("shard_size") or 10_000),
         workers=data.get("workers"),
-        lines=lines,
     )
 
 
