@@ -8,6 +8,7 @@ from polyvlm.core.records import (
     Document,
     ImageRef,
     Message,
+    Pair,
     Provenance,
     Sample,
     record_from_json,
@@ -58,8 +59,21 @@ def _sample() -> Sample:
     )
 
 
+def _pair() -> Pair:
+    return Pair(
+        id="p1",
+        text="桜の咲く公園",
+        image=ImageRef(url="https://x/a.jpg", data=b"\xff\xd8jpeg", format="jpeg", phash="0123456789abcdef",
+                       scores={"nsfw": 0.01, "clip": 0.3125}),
+        url="https://x/page.html",
+        language="ja",
+        metadata={"alt_count": 2},
+        provenance=Provenance(source="crawl.warc.gz", offset=9),
+    )  # fmt: skip
+
+
 def test_jsonl_roundtrip_is_lossless():
-    for rec in [_doc(0), _doc(1), _sample()]:
+    for rec in [_doc(0), _doc(1), _sample(), _pair()]:
         line = record_to_json(rec)
         assert "\n" not in line
         back = record_from_json(line)
@@ -74,6 +88,9 @@ def test_parquet_roundtrip_is_lossless(tmp_path):
     samples = [_sample()]
     pq.write_table(records_to_table(samples), tmp_path / "s.parquet")
     assert table_to_records(pq.read_table(tmp_path / "s.parquet")) == samples
+    pairs = [_pair(), Pair(id="p2")]
+    pq.write_table(records_to_table(pairs), tmp_path / "p.parquet")
+    assert table_to_records(pq.read_table(tmp_path / "p.parquet")) == pairs
 
 
 def test_table_refuses_mixed_kinds():

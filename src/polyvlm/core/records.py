@@ -170,8 +170,57 @@ class Sample:
         )
 
 
-Record = Document | Sample
-RECORD_TYPES: dict[str, type[Document] | type[Sample]] = {"document": Document, "sample": Sample}
+@dataclass(slots=True)
+class Pair:
+    """An image and one text about it (an alt text, a caption): the unit of a pretraining pair corpus."""
+
+    kind: ClassVar[str] = "pair"
+    id: str
+    text: str = ""
+    image: ImageRef = field(default_factory=ImageRef)
+    url: str = ""  # the page the pair was found on
+    language: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    provenance: Provenance = field(default_factory=Provenance)
+
+    @property
+    def images(self) -> list[ImageRef]:
+        """The pair's image as a one-element list (what code written for any record reads)."""
+        return [self.image]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form (bytes as base64)."""
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "text": self.text,
+            "image": self.image.to_dict(),
+            "url": self.url,
+            "language": self.language,
+            "metadata": self.metadata,
+            "provenance": self.provenance.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Pair:
+        """Inverse of to_dict."""
+        return cls(
+            id=d["id"],
+            text=d.get("text", ""),
+            image=ImageRef.from_dict(d.get("image") or {}),
+            url=d.get("url", ""),
+            language=d.get("language", ""),
+            metadata=dict(d.get("metadata") or {}),
+            provenance=Provenance.from_dict(d.get("provenance")),
+        )
+
+
+Record = Document | Sample | Pair
+RECORD_TYPES: dict[str, type[Document] | type[Sample] | type[Pair]] = {
+    "document": Document,
+    "sample": Sample,
+    "pair": Pair,
+}
 
 
 def record_from_dict(d: dict[str, Any]) -> Record:
@@ -245,7 +294,27 @@ SAMPLE_SCHEMA = pa.schema(
         ("provenance", PROVENANCE_TYPE),
     ]
 )
-SCHEMAS: dict[str, pa.Schema] = {"document": DOCUMENT_SCHEMA, "sample": SAMPLE_SCHEMA}
+PAIR_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("text", pa.string()),
+        ("image", IMAGE_TYPE),
+        ("url", pa.string()),
+        ("language", pa.string()),
+        ("metadata", pa.string()),
+        ("provenance", PROVENANCE_TYPE),
+    ]
+)
+SCHEMAS: dict[str, pa.Schema] = {"document": DOCUMENT_SCHEMA, "sample": SAMPLE_SCHEMA, "pair": PAIR_SCHEMA}
+
+
+def kind_of_schema(names: list[str]) -> str:
+    """The record kind a table's column names belong to."""
+    if "messages" in names:
+        return "sample"
+    if "image" in names and "text" in names:
+        return "pair"
+    return "document"
 
 
 def _image_row(im: ImageRef) -> dict[str, Any]:
@@ -258,7 +327,10 @@ def record_to_row(record: Record) -> dict[str, Any]:
     """The Arrow row of a record (see SCHEMAS)."""
     d = record.to_dict()
     d.pop("kind")
-    d["images"] = [_image_row(im) for im in record.images]
+    if isinstance(record, Pair):
+        d["image"] = _image_row(record.image)
+    else:
+        d["images"] = [_image_row(im) for im in record.images]
     d["metadata"] = json.dumps(record.metadata, ensure_ascii=False, allow_nan=True)
     if isinstance(record, Document):
         d["raw"] = record.raw
@@ -270,14 +342,17 @@ def row_to_record(kind: str, row: dict[str, Any]) -> Record:
     d = dict(row)
     d["kind"] = kind
     d["metadata"] = json.loads(d.get("metadata") or "{}")
-    images = []
-    for im in d.get("images") or []:
-        im = dict(im)
-        scores = im.get("scores") or []
-        im["scores"] = dict(scores) if isinstance(scores, list) else dict(scores)
-        images.append(im)
-    d["images"] = images
+    if kind == "pair":
+        d["image"] = _image_from_row(d.get("image") or {})
+    else:
+        d["images"] = [_image_from_row(im) for im in d.get("images") or []]
     return record_from_dict(d)
+
+
+def _image_from_row(im: dict[str, Any]) -> dict[str, Any]:
+    im = dict(im)
+    im["scores"] = dict(im.get("scores") or [])
+    return im
 
 
 def records_to_table(records: list[Record]) -> pa.Table:
@@ -292,5 +367,5 @@ def records_to_table(records: list[Record]) -> pa.Table:
 def table_to_records(table: pa.Table, kind: str | None = None) -> list[Record]:
     """Inverse of records_to_table; the kind is inferred from the schema when not given."""
     if kind is None:
-        kind = "sample" if "messages" in table.schema.names else "document"
+        kind = kind_of_schema(table.schema.names)
     return [row_to_record(kind, row) for row in table.to_pylist()]

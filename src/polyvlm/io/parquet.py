@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from polyvlm.core.records import SCHEMAS, Record, record_to_row, row_to_record
+from polyvlm.core.records import SCHEMAS, Record, kind_of_schema, record_to_row, row_to_record
 from polyvlm.core.step import Params, ReadIssue, ReadStep, WriteStep, register
 from polyvlm.engine.atomic import PartedWriter
 
@@ -26,7 +26,7 @@ class ReadParquet(ReadStep):
         except (pa.ArrowInvalid, OSError) as e:
             yield ReadIssue("error", "bad_parquet", f"{path}: {e}")
             return
-        kind = "sample" if "messages" in pf.schema_arrow.names else "document"
+        kind = kind_of_schema(pf.schema_arrow.names)
         for i in range(pf.num_row_groups):
             for row in pf.read_row_group(i).to_pylist():
                 yield row_to_record(kind, row)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from polyvlm.core.records import Document, Record, Sample
+from polyvlm.core.records import Document, Pair, Record, Sample
 from polyvlm.core.step import Drop, MapStep, Params, register
 
 
@@ -25,6 +25,8 @@ def record_text(record: Record) -> str:
         return " ".join(record.texts)
     if isinstance(record, Sample):
         return " ".join(m.content for m in record.messages)
+    if isinstance(record, Pair):
+        return record.text
     return ""
 
 

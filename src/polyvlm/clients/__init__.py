@@ -1,0 +1,1 @@
+"""Clients: models behind an interface (image-text scorers, NSFW detectors, chat), configured and cached."""

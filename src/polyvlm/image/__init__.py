@@ -1,0 +1,1 @@
+"""Images: fetching, safe decoding, filters, perceptual hashes, NSFW and image-text scores."""
