@@ -52,7 +52,7 @@ def validate(recipe: str) -> None:
 
 
 @cli.command()
-@click.option("--kind", help="Only steps of this kind (read, map, batch, aggregate, write).")
+@click.option("--kind", help="Only steps of this kind (read, map, expand, batch, aggregate, write).")
 def steps(kind: str | None) -> None:
     """List every registered step with its parameters and one-line doc."""
     from polyvlm.core.step import load_builtin_steps, param_type, step_doc

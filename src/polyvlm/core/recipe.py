@@ -196,7 +196,7 @@ def parse_recipe(text: str, where: str, check_inputs: bool = True) -> Recipe:
         reader = ck.build(path, {reader_name: entry.get("params") or {}}, ("read",), "reader")
         inputs.append(InputSpec(pattern, reader, files))  # type: ignore[arg-type]
     steps = [
-        ck.build(("steps", i), e, ("map", "batch", "aggregate"), "step")
+        ck.build(("steps", i), e, ("map", "expand", "batch", "aggregate"), "step")
         for i, e in enumerate(data.get("steps") or [])
     ]
     outputs = [

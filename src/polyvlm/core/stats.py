@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from polyvlm.report.pair_profile import merge_profiles
+
 
 def _add_counts(into: dict[str, int], more: dict[str, int]) -> None:
     for key, n in more.items():
@@ -20,8 +22,9 @@ def merge_unit_stats(
         for label, name in step_order
     }
     written: dict[str, int] = {}
-    totals = {"kept": 0, "rejected": 0, "errors": 0}
+    totals = {"kept": 0, "rejected": 0, "errors": 0, "created": 0}
     samples: list[dict[str, Any]] = []
+    profiles: list[dict[str, Any]] = []
     for unit in sorted(units, key=lambda u: (u["phase"], u["shard"])):
         s = unit["stats"]
         if "read" in s:
@@ -36,18 +39,24 @@ def merge_unit_stats(
             _add_counts(t["dropped"], c["dropped"])
         totals["rejected"] += s["rejected"]
         totals["errors"] += s["errors"]
+        totals["created"] += s.get("created", 0)
+        if "pairs" in s:
+            profiles.append(s["pairs"])
         if unit["phase"] == last_phase:
             totals["kept"] += s["kept"]
             _add_counts(written, s["written"])
             samples.extend(s.get("samples", []))
     records_in = read["records"] + sum(read["errors"].values())
+    extra = {"pairs": merge_profiles(profiles)} if profiles else {}
     return {
         "read": read,
         "steps": [steps[label] for label, _ in step_order],
         "written": written,
         "totals": {"records_in": records_in, **totals},
-        "balanced": records_in == totals["kept"] + totals["rejected"] + totals["errors"],
+        # expand steps make records: what came in plus what was made is what went out
+        "balanced": records_in + totals["created"] == totals["kept"] + totals["rejected"] + totals["errors"],
         "samples": samples[:12],
+        **extra,
     }
 
 
@@ -66,8 +75,9 @@ def format_funnel(stats: dict[str, Any]) -> str:
             lines.append(f"{'':<24} {'':>9}    dropped {n} ({reason})")
         if s["errors"]:
             lines.append(f"{'':<24} {'':>9}    errors  {s['errors']}")
+    made = f" (+{t['created']} made by expand steps)" if t.get("created") else ""
     lines.append(
-        f"kept {t['kept']}, rejected {t['rejected']}, errors {t['errors']} of {t['records_in']} records in"
+        f"kept {t['kept']}, rejected {t['rejected']}, errors {t['errors']} of {t['records_in']} records in{made}"
         + ("" if stats["balanced"] else "  (UNBALANCED: please report)")
     )
     for label, n in stats["written"].items():

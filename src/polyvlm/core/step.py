@@ -41,7 +41,7 @@ class Step:
     """A unit of work on a stream of records; subclasses set `name`, `Params` and one apply method."""
 
     name: ClassVar[str] = ""
-    kind: ClassVar[str] = ""  # map | batch | read | write | aggregate
+    kind: ClassVar[str] = ""  # map | expand | batch | read | write | aggregate
     Params: ClassVar[type[Params]] = Params
 
     def __init__(self, params: Params | None = None, **kwargs: Any) -> None:
@@ -91,6 +91,16 @@ class FilterStep(MapStep):
     def apply(self, record: Record) -> Record | Drop:
         reason = self.reject(record)
         return record if reason is None else Drop(reason)
+
+
+class ExpandStep(Step):
+    """One record in, several out (a page → its image-text pairs), or a Drop when it yields none."""
+
+    kind = "expand"
+
+    def expand(self, record: Record) -> list[Record] | Drop:
+        """The records made from one record, in a stable order."""
+        raise NotImplementedError
 
 
 class BatchStep(Step):
@@ -149,15 +159,15 @@ class Aggregate(Step):
         """An empty partial state (picklable)."""
         raise NotImplementedError
 
-    def observe(self, state: Any, record: Record, position: tuple[int, int]) -> None:
-        """Add one record, at (shard, index), to a partial state."""
+    def observe(self, state: Any, record: Record, position: tuple[int, ...]) -> None:
+        """Add one record, at its position (shard, index, sub: input order), to a partial state."""
         raise NotImplementedError
 
     def merge(self, a: Any, b: Any) -> Any:
         """Combine two partial states (associative, so any merge order gives the same result)."""
         raise NotImplementedError
 
-    def apply(self, state: Any, record: Record, position: tuple[int, int]) -> Record | Drop:
+    def apply(self, state: Any, record: Record, position: tuple[int, ...]) -> Record | Drop:
         """Judge one record against the merged state."""
         raise NotImplementedError
 

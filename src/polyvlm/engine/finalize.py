@@ -48,6 +48,9 @@ def finalize_run(
     stats["files"] = len(recipe.shards)
     stats["engine"] = engine
     stats["seconds"] = round(time.time() - started, 3)
+    gallery = stats.get("pairs")
+    if gallery:  # thumbnails go to the report only; stats.json keeps the histograms
+        stats["pairs"] = {"hist": gallery["hist"], "edges": gallery["edges"]}
     write_json_atomic(os.path.join(root, "stats.json"), stats)
     parts = sorted(glob.glob(os.path.join(root, "_errors", "*.jsonl")))
     errors = "".join(open(p, encoding="utf-8").read() for p in parts)
@@ -64,5 +67,5 @@ def finalize_run(
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     write_json_atomic(os.path.join(root, "manifest.json"), manifest)
-    write_atomic(os.path.join(root, "report.html"), render_report(recipe, stats))
+    write_atomic(os.path.join(root, "report.html"), render_report(recipe, {**stats, "pairs": gallery}))
     return stats

@@ -17,7 +17,8 @@ from polyvlm.engine.units import Phase, phases
 
 ROW_SCHEMA = pa.schema(
     [("shard", pa.int64()), ("idx", pa.int64()), ("phase", pa.int64()), ("status", pa.string()),
-     ("step", pa.string()), ("reason", pa.string()), ("detail", pa.string()), ("rec", pa.large_string())]
+     ("step", pa.string()), ("reason", pa.string()), ("detail", pa.string()), ("sub", pa.int64()),
+     ("origin", pa.string()), ("rec", pa.large_string())]
 )  # fmt: skip
 CHUNK = 256  # rows per block a reader emits
 
@@ -114,7 +115,7 @@ def _segment_ops(steps: list[Step]) -> list[tuple[list[Step], int | None]]:
 def _finish_shard(root: str, plan: list[Phase], reader_label: str, writers: list[WriteStep], shard_size: int,
                   shard: int, rows: list[Row]) -> list[dict[str, Any]]:  # fmt: skip
     """Route one shard's final rows through the same sinks as the local engine, phase by phase."""
-    rows.sort(key=lambda r: r.idx)
+    rows.sort(key=lambda r: (r.idx, r.sub))
     units = []
     for phase in plan:
         last = phase.index == len(plan) - 1
@@ -124,7 +125,7 @@ def _finish_shard(root: str, plan: list[Phase], reader_label: str, writers: list
             if row.phase < phase.index:
                 continue
             if row.phase > phase.index:  # survived this phase: the local engine spilled it as kept
-                row = Row(row.shard, row.idx, row.record, phase.index)
+                row = Row(row.shard, row.idx, row.record, phase.index, sub=row.sub, origin=row.origin)
             sink.add(row)
         units.append({"phase": phase.index, "shard": shard, "stats": sink.commit()})
     return units

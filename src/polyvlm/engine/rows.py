@@ -8,14 +8,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from polyvlm.core.records import Record, record_from_json, record_to_json
-from polyvlm.core.step import Aggregate, BatchStep, Drop, MapStep, ReadIssue, ReadStep, Step
+from polyvlm.core.step import Aggregate, BatchStep, Drop, ExpandStep, MapStep, ReadIssue, ReadStep, Step
 
 OK, REJECTED, ERROR, SKIPPED = "ok", "rejected", "error", "skipped"
+SUB_BASE = 1 << 16  # children per record of one expand step; three nested expansions fit in an int64
 
 
 @dataclass(slots=True)
 class Row:
-    """What flows between steps: (shard, idx) orders rows; status says kept, rejected, error or skipped."""
+    """What flows between steps: (shard, idx, sub) orders rows; status says kept, rejected, error or skipped.
+
+    An expand step turns one row into several: the first child keeps the row, the others are new rows
+    whose `origin` names that step, so the funnel counts them from there on and still adds up.
+    """
 
     shard: int
     idx: int
@@ -25,6 +30,13 @@ class Row:
     step: str = ""
     reason: str = ""
     detail: str = ""
+    sub: int = 0
+    origin: str = ""
+
+    @property
+    def position(self) -> tuple[int, int, int]:
+        """The row's place in input order, the same on every engine (what aggregates compare)."""
+        return (self.shard, self.idx, self.sub)
 
     def to_plain(self) -> dict[str, Any]:
         """A flat dict of scalars (the Ray Data row form)."""
@@ -36,6 +48,8 @@ class Row:
             "step": self.step,
             "reason": self.reason,
             "detail": self.detail,
+            "sub": self.sub,
+            "origin": self.origin,
             "rec": record_to_json(self.record) if self.record is not None else "",
         }
 
@@ -45,7 +59,7 @@ class Row:
         rec = d["rec"]
         return cls(
             int(d["shard"]), int(d["idx"]), record_from_json(rec) if rec else None, int(d["phase"]),
-            d["status"], d["step"], d["reason"], d["detail"],
+            d["status"], d["step"], d["reason"], d["detail"], int(d.get("sub") or 0), d.get("origin") or "",
         )  # fmt: skip
 
 
@@ -93,6 +107,28 @@ def apply_map(rows: Iterator[Row], step: MapStep) -> Iterator[Row]:
         yield row
 
 
+def apply_expand(rows: Iterator[Row], step: ExpandStep) -> Iterator[Row]:
+    """Run an expand step: each kept row becomes its children (or is dropped); others pass through."""
+    step.ensure_setup()
+    for row in rows:
+        if row.status != OK:
+            yield row
+            continue
+        try:
+            result = step.expand(row.record)  # type: ignore[arg-type]
+            if not isinstance(result, Drop) and len(result) > SUB_BASE:
+                raise RuntimeError(f"{step.name} made {len(result)} records from one; at most {SUB_BASE}")
+        except Exception as e:  # noqa: BLE001
+            yield _fail(row, step, e)
+            continue
+        if isinstance(result, Drop) or not result:
+            yield _verdict(row, step, result or Drop("nothing_made"))
+            continue
+        for k, child in enumerate(result):
+            origin = row.origin if k == 0 else step.label
+            yield Row(row.shard, row.idx, child, row.phase, OK, "", "", "", row.sub * SUB_BASE + k, origin)
+
+
 def _run_batch(pending: list[Row], step: BatchStep) -> None:
     live = [r for r in pending if r.status == OK]
     if not live:
@@ -131,17 +167,19 @@ def apply_aggregate(rows: Iterator[Row], agg: Aggregate, state: Any) -> Iterator
     for row in rows:
         if row.status == OK:
             try:
-                row = _verdict(row, agg, agg.apply(state, row.record, (row.shard, row.idx)))  # type: ignore[arg-type]
+                row = _verdict(row, agg, agg.apply(state, row.record, row.position))  # type: ignore[arg-type]
             except Exception as e:  # noqa: BLE001
                 row = _fail(row, agg, e)
         yield row
 
 
 def apply_steps(rows: Iterator[Row], steps: list[Step]) -> Iterator[Row]:
-    """Chain map and batch steps lazily (streaming: one record at a time through the chain)."""
+    """Chain map, expand and batch steps lazily (streaming: one record at a time through the chain)."""
     for step in steps:
         if isinstance(step, BatchStep):
             rows = apply_batch(rows, step)
+        elif isinstance(step, ExpandStep):
+            rows = apply_expand(rows, step)
         elif isinstance(step, MapStep):
             rows = apply_map(rows, step)
         else:
@@ -154,7 +192,7 @@ def observe_rows(rows: Iterator[Row], agg: Aggregate, state: Any) -> Iterator[Ro
     agg.ensure_setup()
     for row in rows:
         if row.status == OK:
-            agg.observe(state, row.record, (row.shard, row.idx))  # type: ignore[arg-type]
+            agg.observe(state, row.record, row.position)  # type: ignore[arg-type]
         yield row
 
 

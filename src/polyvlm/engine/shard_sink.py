@@ -6,10 +6,11 @@ import json
 import os
 from typing import Any
 
-from polyvlm.core.records import Document
+from polyvlm.core.records import Document, Pair
 from polyvlm.core.step import WriteStep
 from polyvlm.engine.atomic import TMP_SUFFIX
 from polyvlm.engine.rows import ERROR, OK, REJECTED, SKIPPED, Row
+from polyvlm.report.pair_profile import PairProfile
 
 
 def shard_name(shard: int) -> str:
@@ -20,12 +21,14 @@ def shard_name(shard: int) -> str:
 def _record_summary(row: Row) -> dict[str, Any]:
     rec = row.record
     out: dict[str, Any] = {"shard": row.shard, "idx": row.idx, "step": row.step, "reason": row.reason}
+    if row.sub:
+        out["sub"] = row.sub
     if row.detail:
         out["detail"] = row.detail
     if rec is not None:
         d = rec.to_dict()
         d.pop("raw", None)  # payloads are not repeated in rejects; provenance says where to find them
-        for im in d.get("images", []):
+        for im in d.get("images", []) + ([d["image"]] if "image" in d else []):
             im.pop("data", None)
         out["record"] = d
     return out
@@ -38,6 +41,7 @@ def new_shard_stats(step_labels: list[str], reader_label: str | None) -> dict[st
         "kept": 0,
         "rejected": 0,
         "errors": 0,
+        "created": 0,
         "written": {},
     }
     if reader_label is not None:
@@ -54,10 +58,19 @@ def count_row(stats: dict[str, Any], row: Row, step_labels: list[str]) -> None:
         if row.status == ERROR:
             stats["errors"] += 1
         return
-    if read is not None:
+    # a row an expand step of this phase made (beyond a record's first child) enters the funnel there
+    made_at = row.origin if row.origin in stats["steps"] else ""
+    if made_at:
+        stats["created"] += 1
+    elif read is not None:
         read["records"] += 1
     for label in step_labels:
         counters = stats["steps"][label]
+        if made_at:
+            if label == made_at:
+                made_at = ""
+                counters["out"] += 1
+            continue
         counters["in"] += 1
         if row.status != OK and row.step == label:
             if row.status == REJECTED:
@@ -95,6 +108,8 @@ class ShardSink:
         self.stats["samples"] = []
         self._samples = samples
         self._writers = [(w, w.open(out_dir, shard_name(shard), shard_size)) for w in writers or []]
+        self._last = writers is not None  # kept rows of earlier phases are not final: profile them at the end
+        self._profile: PairProfile | None = None
         # streamed to temporary files so a shard with millions of rejects stays in bounded memory
         self._side = {}
         for kind in ("rejects", "_errors"):
@@ -105,6 +120,9 @@ class ShardSink:
     def add(self, row: Row) -> None:
         """Route one row."""
         count_row(self.stats, row, self.step_labels)
+        if isinstance(row.record, Pair) and row.status in (OK, REJECTED) and (self._last or row.status != OK):
+            self._profile = self._profile or PairProfile()
+            self._profile.add(row.record, row.status == OK, row.step, row.reason)
         if row.status == OK:
             for writer, handle in self._writers:
                 handle.write(row.record)  # type: ignore[arg-type]
@@ -127,6 +145,8 @@ class ShardSink:
         for f, final in self._side.values():
             f.close()
             os.replace(f.name, final)
+        if self._profile is not None:
+            self.stats["pairs"] = self._profile.to_dict()
         return self.stats
 
     def abort(self) -> None:

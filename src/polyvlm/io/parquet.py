@@ -41,6 +41,8 @@ class WriteParquetParams(Params):
     """rows per Parquet row group (the writer's memory bound)"""
     compression: str = "zstd"
     """Parquet codec: zstd, snappy, gzip, none"""
+    image_bytes: bool = True
+    """store image bytes; false makes an index (every field and score, images stay in the WebDataset)"""
 
 
 class _ParquetShard(PartedWriter):
@@ -60,7 +62,11 @@ class _ParquetShard(PartedWriter):
 
     def _write(self, record: Record) -> None:
         self._kind = self._kind or record.kind
-        self._rows.append(record_to_row(record))
+        row = record_to_row(record)
+        if not self._params.image_bytes:
+            for image in row.get("images") or ([row["image"]] if "image" in row else []):
+                image["data"] = None
+        self._rows.append(row)
         if len(self._rows) >= self._params.row_group_size:
             self._flush()
 

@@ -20,6 +20,8 @@ class ReadWarcParams(Params):
     """licence recorded in every document's provenance"""
     max_record_bytes: int = 50_000_000
     """larger records are skipped with a reason, never loaded"""
+    skip_content_types: list[str] = []
+    """responses whose HTTP Content-Type starts with one of these are counted as skipped (e.g. image/)"""
 
 
 def record_key(source: str, record_id: str, offset: int | None) -> str:
@@ -73,6 +75,9 @@ class ReadWarc(ReadStep):
             http = parse_http_response(block)
         except ValueError as e:
             yield ReadIssue("error", "bad_http_block", f"{url}: {e}", offset)
+            return
+        if any(http.content_type.startswith(t) for t in self.params.skip_content_types):
+            yield ReadIssue("skipped", f"content_type:{http.content_type}", offset=offset)
             return
         metadata = {"http_status": http.status, "charset_declared": http.charset}
         if http.notes:

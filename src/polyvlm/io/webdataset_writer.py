@@ -1,4 +1,7 @@
-"""write_webdataset: records as WebDataset tar shards (key.json + key.txt, plus images held as bytes)."""
+"""write_webdataset: records as WebDataset tar shards (key.json + key.txt, plus images held as bytes).
+
+A Pair becomes key.jpg (or .png ...) + key.json + key.txt: the layout image-text training loaders expect.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import json
 import os
 import tarfile
 
-from polyvlm.core.records import Document, Record
+from polyvlm.core.records import Document, Pair, Record
 from polyvlm.core.step import Params, WriteStep, register
 from polyvlm.engine.atomic import PartedWriter
 
@@ -39,14 +42,15 @@ class _TarShard(PartedWriter):
         key = record.id.replace(".", "_")  # WebDataset splits keys at the first dot
         meta = record.to_dict()
         meta.pop("raw", None)
-        for n, image in enumerate(meta["images"]):
+        images = [meta["image"]] if isinstance(record, Pair) else meta["images"]
+        for n, image in enumerate(images):
             image.pop("data", None)
             held = record.images[n]
             if held.data is not None:
                 ext = _EXT.get(held.format.lower(), "bin")
                 _member(self._tar, f"{key}.{n}.{ext}" if n else f"{key}.{ext}", held.data)
         _member(self._tar, f"{key}.json", json.dumps(meta, ensure_ascii=False).encode())
-        if isinstance(record, Document):
+        if isinstance(record, Document | Pair):
             _member(self._tar, f"{key}.txt", record.text.encode())
 
     def _close_part(self) -> None:

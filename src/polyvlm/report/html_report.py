@@ -6,6 +6,7 @@ from html import escape
 from typing import Any
 
 from polyvlm.core.recipe import Recipe
+from polyvlm.report.pair_card import CARD_STYLE, pair_card_html
 
 _STYLE = """body{font-family:system-ui,'Noto Sans CJK JP',sans-serif;margin:2em;max-width:70em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}
@@ -55,17 +56,20 @@ def render_report(recipe: Recipe, stats: dict[str, Any]) -> str:
     written = "".join(
         f"<tr><td>{escape(k)}</td><td class=n>{v}</td></tr>" for k, v in stats["written"].items()
     )
+    made = f" (+{t['created']} made by expand steps)" if t.get("created") else ""
+    card = pair_card_html(stats["pairs"]) if stats.get("pairs") else ""
     balance = (
         "" if stats["balanced"] else "<p class=bad>The counts do not add up: please report this run.</p>"
     )
     return f"""<!doctype html><html lang=en><meta charset=utf-8><title>polyvlm run: {escape(recipe.name)}</title>
-<style>{_STYLE}</style><h1>{escape(recipe.name)}</h1>
+<style>{_STYLE}
+{CARD_STYLE}</style><h1>{escape(recipe.name)}</h1>
 <p>{stats["files"]} input files · engine {escape(stats["engine"])} · {stats["seconds"]} s ·
 recipe <code>{escape(recipe.path)}</code> <small>sha256 {recipe.hash[:12]}</small></p>
 <h2>Funnel</h2>{funnel_svg(stats)}
-<p>{t["records_in"]} records in: <b>{t["kept"]}</b> kept, {t["rejected"]} rejected (see <code>rejects/</code>),
+<p>{t["records_in"]} records in{made}: <b>{t["kept"]}</b> kept, {t["rejected"]} rejected (see <code>rejects/</code>),
 {t["errors"]} errors (see <code>errors.jsonl</code>).</p>{balance}
 <h2>Drop reasons</h2><table><tr><th>step</th><th>reason</th><th>records</th></tr>{"".join(reasons)}</table>
 <h2>Outputs</h2><table><tr><th>output</th><th>records</th></tr>{written}</table>
-<h2>Sample records</h2>{samples or "<p>none kept</p>"}
+{card}{"<h2>Sample records</h2>" + samples if samples else ""}
 </html>"""

@@ -31,16 +31,16 @@ class ExactDedup(Aggregate):
             text = " ".join(unicodedata.normalize("NFKC", text).split())
         return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
-    def init_state(self) -> dict[bytes, tuple[int, int]]:
+    def init_state(self) -> dict[bytes, tuple[int, ...]]:
         return {}
 
-    def observe(self, state: dict[bytes, tuple[int, int]], record: Record, position: tuple[int, int]) -> None:
+    def observe(self, state: dict[bytes, tuple[int, ...]], record: Record, position: tuple[int, ...]) -> None:
         key = self._key(record)
         first = state.get(key)
         if first is None or position < first:
             state[key] = position
 
-    def merge(self, a: dict[bytes, tuple[int, int]], b: dict[bytes, tuple[int, int]]) -> dict[bytes, Any]:
+    def merge(self, a: dict[bytes, tuple[int, ...]], b: dict[bytes, tuple[int, ...]]) -> dict[bytes, Any]:
         if len(a) < len(b):
             a, b = b, a
         for key, pos in b.items():
@@ -49,5 +49,5 @@ class ExactDedup(Aggregate):
                 a[key] = pos
         return a
 
-    def apply(self, state: dict[bytes, tuple[int, int]], record: Record, position: tuple[int, int]):
+    def apply(self, state: dict[bytes, tuple[int, ...]], record: Record, position: tuple[int, ...]):
         return record if state.get(self._key(record)) == position else Drop("duplicate")
