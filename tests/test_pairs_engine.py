@@ -1,0 +1,128 @@
+"""Pages → image-text pairs through the engine: expand-step accounting, aggregates over pairs, resume."""
+
+import json
+
+from engine_outputs import parquet_records, side_files
+from warc_builder import response_record, write_warc
+
+from polyvlm.core.recipe import load_recipe
+from polyvlm.core.records import ImageRef, Pair
+from polyvlm.core.step import Drop
+from polyvlm.engine.run import run_recipe
+from polyvlm.image.pairs import ImageTextPairs
+from polyvlm.image.phash_dedup import PhashDedup
+from polyvlm.text.frequency_cap import TextFrequencyCap
+
+
+def _page(n: int, alts: list[str]) -> bytes:
+    imgs = "".join(f'<img src="/img/{n}-{i}.jpg" alt="{a}">' for i, a in enumerate(alts))
+    return (f"<html><head><title>ページ{n}</title></head><body><article><p>本文{n}です。" * 3
+            + f"</p>{imgs}<img src='/x.jpg'></article></body></html>").encode()  # fmt: skip
+
+
+def _crawl(tmp_path) -> str:
+    pages = {
+        0: ["桜の咲く公園", "写真 2015-01-20", "商品画像"],
+        1: ["商品画像", "富士山の写真", "富士山の写真"],  # the same (src, alt) is not repeated: srcs differ
+        2: [],
+        3: ["商品画像", "夜の東京タワー"],
+    }
+    for part in (0, 1):
+        recs = [response_record(f"https://ex.jp/{n}.html", _page(n, a)) for n, a in pages.items() if n % 2 == part]
+        write_warc(str(tmp_path / f"c{part}.warc.gz"), recs)
+    return str(tmp_path)
+
+
+def test_expand_step_accounting_adds_up(tmp_path, write_recipe):
+    data = _crawl(tmp_path)
+    recipe = load_recipe(
+        write_recipe(f"""
+        name: pairs
+        inputs: [{data}/*.warc.gz]
+        steps:
+          - extract_html: {{main_content: false}}
+          - image_text_pairs: {{}}
+          - ja_filename_alt: {{}}
+          - text_frequency_cap: {{max_count: 2}}
+          - text_length: {{min_chars: 1}}
+        outputs:
+          - write_parquet: {{path: pairs}}
+        """)
+    )
+    stats = run_recipe(recipe, output=str(tmp_path / "out"), progress=False, workers=2)
+    t = stats["totals"]
+    assert stats["balanced"]
+    steps = {s["label"]: s for s in stats["steps"]}
+    expand = steps["image_text_pairs"]
+    assert expand["in"] == 4 and expand["dropped"] == {"no_alt_images": 1} and expand["out"] == 8
+    assert t["created"] == 8 - 3  # three pages each keep their row for the first pair
+    assert steps["ja_filename_alt"]["dropped"] == {"file_name": 1}
+    assert steps["text_frequency_cap"]["dropped"] == {"frequent_text": 3}  # 商品画像 three times > 2
+    assert t["records_in"] + t["created"] == t["kept"] + t["rejected"] + t["errors"]
+    pairs = parquet_records(str(tmp_path / "out"), "pairs")
+    assert sorted(p["text"] for p in pairs) == ["夜の東京タワー", "富士山の写真", "富士山の写真", "桜の咲く公園"]
+    assert all(p["image"]["url"].startswith("https://ex.jp/img/") and p["url"] for p in pairs)
+    assert len({p["id"] for p in pairs}) == len(pairs)
+    rejects = [r for rs in side_files(str(tmp_path / "out"), "rejects").values() for r in rs]
+    assert len(rejects) == t["rejected"]
+    assert json.loads((tmp_path / "out" / "stats.json").read_text())["pairs"]["hist"]["alt_length"]
+
+
+def test_image_text_pairs_expand():
+    from polyvlm.core.records import Document
+
+    doc = Document(id="d", url="https://ex.jp/", images=[
+        ImageRef(url="https://ex.jp/a.jpg", alt="犬", dom_index=3),
+        ImageRef(url="https://ex.jp/a.jpg", alt="犬", dom_index=9),
+        ImageRef(url="https://ex.jp/b.jpg", alt="", dom_index=11),
+        ImageRef(url="https://ex.jp/c.jpg", alt="猫", dom_index=12),
+    ])  # fmt: skip
+    pairs = ImageTextPairs().expand(doc)
+    assert [(p.id, p.text, p.image.url) for p in pairs] == [
+        ("d-3", "犬", "https://ex.jp/a.jpg"), ("d-12", "猫", "https://ex.jp/c.jpg")
+    ]  # fmt: skip
+    assert ImageTextPairs().expand(Document(id="e")) == Drop("no_images")
+
+
+def _merged(agg, items, order):
+    states = []
+    for shard in order:
+        st = agg.init_state()
+        for pos, rec in items:
+            if pos[0] == shard:
+                agg.observe(st, rec, pos)
+        states.append(st)
+    merged = agg.init_state()
+    for st in states:
+        merged = agg.merge(merged, st)
+    return merged
+
+
+def _p(text, phash):
+    return Pair(id=text, text=text, image=ImageRef(phash=phash))
+
+
+def test_phash_dedup_keeps_the_first_of_same_text_and_image_whatever_the_merge_order():
+    items = [
+        ((0, 0, 0), _p("犬", "ffff000000000000")),
+        ((0, 0, 1), _p("犬", "ffff000000000001")),  # one bit away
+        ((1, 0, 0), _p("犬", "ffff000000000000")),  # exact duplicate, later shard
+        ((1, 1, 0), _p("猫", "ffff000000000000")),  # same image, other text: kept
+        ((2, 0, 0), _p("犬", "0000ffff00000000")),  # same text, other image: kept
+    ]
+    for max_distance, want in [(0, {(0, 0, 0), (0, 0, 1), (1, 1, 0), (2, 0, 0)}),
+                               (1, {(0, 0, 0), (1, 1, 0), (2, 0, 0)})]:  # fmt: skip
+        agg = PhashDedup(max_distance=max_distance)
+        for order in ([0, 1, 2], [2, 1, 0]):
+            merged = _merged(agg, items, order)
+            kept = {pos for pos, r in items if not isinstance(agg.apply(merged, r, pos), Drop)}
+            assert kept == want
+
+
+def test_text_frequency_cap_counts_corpus_wide():
+    agg = TextFrequencyCap(max_count=2)
+    items = [((s, i, 0), _p(t, "0")) for s, texts in enumerate([["a", "b"], ["a", "ａ"], ["c"]])
+             for i, t in enumerate(texts)]  # fmt: skip
+    merged = _merged(agg, items, [2, 0, 1])
+    dropped = {r.text for pos, r in items if isinstance(agg.apply(merged, r, pos), Drop)}
+    assert dropped == {"a", "ａ"}  # NFKC: ａ == a, three in all
