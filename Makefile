@@ -4,7 +4,13 @@ PYTHON ?= python3.11
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench clean
+JA_CRAWL := examples/data/ja-crawl/ja-crawl-0.warc.gz
+EU_CRAWL := examples/data/eu-crawl/eu-crawl-0.warc.gz
+JA_PAGES := examples/data/ja-pages examples/data/html/*.jp.* examples/data/html/readability__hukumusume__source.html
+EU_PAGES := examples/data/eu-pages examples/data/html/trafilatura__franceculture.fr.idees.html \
+	examples/data/html/trafilatura__spiegel.de.albtraum.html
+
+.PHONY: setup crawls demo test lint bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (set PYTHON=... to another 3.11+ interpreter)"; exit 1; }
@@ -15,8 +21,18 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-demo: $(STAMP)
+# the demo crawls: real pages + the bundled photos served under their image URLs (docs/pairs.md)
+$(JA_CRAWL): examples/build_crawl.py $(STAMP)
+	$(VENV)/bin/python examples/build_crawl.py --pages $(JA_PAGES) --out examples/data/ja-crawl --parts 2
+
+$(EU_CRAWL): examples/build_crawl.py $(STAMP)
+	$(VENV)/bin/python examples/build_crawl.py --pages $(EU_PAGES) --out examples/data/eu-crawl --parts 1
+
+crawls: $(JA_CRAWL) $(EU_CRAWL)
+
+demo: $(STAMP) crawls
 	$(VENV)/bin/polyvlm run recipes/demo.yaml --fresh
+	$(VENV)/bin/polyvlm run recipes/ja-pairs.yaml --fresh
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q
@@ -30,4 +46,4 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/warc_to_documents.py
 
 clean:
-	rm -rf runs .pytest_cache
+	rm -rf runs .pytest_cache examples/data/ja-crawl examples/data/eu-crawl

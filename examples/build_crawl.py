@@ -6,7 +6,8 @@ one of the bundled photos (chosen by a hash of the URL, so the output is byte-fo
 The photo behind an alt text is therefore NOT the original image: the pairs test the pipeline, not
 the alt texts' truth.
 
-    python examples/build_crawl.py --pages examples/data/ja-pages --out examples/data/ja-crawl
+    python examples/build_crawl.py --pages examples/data/ja-pages examples/data/html/*.jp.* \
+        examples/data/html/readability__hukumusume__source.html --out examples/data/ja-crawl
 """
 
 from __future__ import annotations
@@ -82,12 +83,12 @@ def build(pages: list[str], photos: list[str], out_dir: str, parts: int) -> list
 def main() -> None:
     """Command line: pages, photos, output directory, number of WARC files."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--pages", nargs="+", required=True, help="directories of saved .html pages")
+    ap.add_argument("--pages", nargs="+", required=True, help="saved .html pages, or directories of them")
     ap.add_argument("--photos", default="examples/data/photos", help="directory of photos to serve")
     ap.add_argument("--out", required=True, help="output directory (WARCs are named after it)")
     ap.add_argument("--parts", type=int, default=2, help="number of WARC files (shards)")
     a = ap.parse_args()
-    pages = sorted(p for d in a.pages for p in glob.glob(os.path.join(d, "*.html")))
+    pages = sorted(p for d in a.pages for p in (glob.glob(os.path.join(d, "*.html")) if os.path.isdir(d) else [d]))
     photos = sorted(glob.glob(os.path.join(a.photos, "*")))
     if not pages or not photos:
         raise SystemExit(f"no pages ({len(pages)}) or no photos ({len(photos)}) found")

@@ -38,8 +38,9 @@ _WORD = re.compile(r"[^\W\d_]{2,}")
 class AltTextRulesParams(Params):
     """Parameters of alt_text_rules."""
 
-    language: str = "en"
-    """the rule set: en, fr, de, it, es (others get the language-neutral rules only)"""
+    language: str = "auto"
+    """the rule set: en, fr, de, it, es, or auto (each record's language, as language_id labelled it);
+    other languages get the language-neutral rules only"""
     min_words: int | None = None
     """words (two or more letters) needed; default per language (de 2, others 3)"""
     max_chars: int = 500
@@ -60,14 +61,15 @@ class AltTextRules(FilterStep):
 
     def reject(self, record: Record) -> str | None:
         p = self.params
+        language = getattr(record, "language", "") if p.language == "auto" else p.language
         text = record_text(record).strip()
         if len(text) > p.max_chars:
             return "too_long"
-        if placeholder_key(text) in PLACEHOLDERS.get(p.language, set()) | PLACEHOLDERS["en"]:
+        if placeholder_key(text) in PLACEHOLDERS.get(language, set()) | PLACEHOLDERS["en"]:
             return "placeholder"
         if _FILE_NAME.search(text):
             return "file_name"
-        min_words = p.min_words if p.min_words is not None else MIN_WORDS.get(p.language, 3)
+        min_words = p.min_words if p.min_words is not None else MIN_WORDS.get(language, 3)
         if len(_WORD.findall(text)) < min_words:
             return "too_few_words"
         return None
