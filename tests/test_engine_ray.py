@@ -46,3 +46,30 @@ def test_ray_engine_gives_the_same_records_as_local(root, tmp_path, ray_head):
     assert side_files(str(ray_out), "rejects") == side_files(str(local), "rejects")
     assert side_files(str(ray_out), "_errors") == side_files(str(local), "_errors")
     assert funnel(str(ray_out)) == funnel(str(local))
+
+
+def test_pair_recipe_gives_the_same_pairs_on_ray(root, tmp_path, ray_head):
+    """ja-pairs (expand step, two aggregates, image fetching from the crawl, NSFW model) on both engines."""
+    env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+    crawl = tmp_path / "crawl"
+    pages = [str(root / "examples/data/html" / f) for f in
+             ("postlight__www.ipa.go.jp.html", "readability__hukumusume__source.html", "trafilatura__nhk.or.jp.k100.html")]  # fmt: skip
+    subprocess.run([sys.executable, "examples/build_crawl.py", "--pages", *pages,
+                    str(root / "examples/data/ja-pages/newspaper4k__japanese_article.html"),
+                    "--out", str(crawl), "--parts", "2"], cwd=root, check=True, capture_output=True)  # fmt: skip
+    text = (root / "recipes/ja-pairs.yaml").read_text().replace("examples/data/ja-crawl", str(crawl))
+    text = text.replace("runs/image-cache", str(tmp_path / "cache"))
+    recipe = tmp_path / "ja-pairs.yaml"
+    recipe.write_text(text)
+    local, ray_out = tmp_path / "local", tmp_path / "ray"
+    cmd = [sys.executable, "-m", "polyvlm.cli", "run", str(recipe), "--quiet"]
+    res = subprocess.run([*cmd, "-o", str(local)], cwd=root, env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-3000:]
+    res = subprocess.run([*cmd, "-o", str(ray_out), "--engine", "ray", "--ray-address", ray_head],
+                         cwd=root, env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert res.returncode == 0, res.stderr[-3000:]
+    pairs = parquet_records(str(ray_out), "index")
+    assert len(pairs) >= 5 and pairs == parquet_records(str(local), "index")
+    assert all(p["image"]["phash"] and "nsfw" in p["image"]["scores"] for p in pairs)
+    assert side_files(str(ray_out), "rejects") == side_files(str(local), "rejects")
+    assert funnel(str(ray_out)) == funnel(str(local))
