@@ -1,0 +1,143 @@
+"""Image-text scorer client: cosine similarity of CLIP image and text features, batched, on CPU.
+
+The model comes from a backend (`clip_backends`: transformers or open_clip), by hub name or local
+path. Nothing is downloaded unless the spec allows it: a hub name must already be in the local
+Hugging Face cache. `check_scorer` loads the model once, before work starts, and turns every way
+loading can fail here into `ModelUnavailable` with a message that says what to do.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Protocol
+
+from PIL import Image, ImageOps
+
+if TYPE_CHECKING:
+    import torch
+
+BACKENDS = ("transformers", "open_clip")
+
+
+class ModelUnavailable(RuntimeError):
+    """A model that cannot be loaded here; the message says why and what to do."""
+
+
+class UnloadableImage(ValueError):
+    """Image bytes the scorer's preprocessor cannot turn into pixels."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClipSpec:
+    """Which model to load and how (hashable: one loaded model per spec and process)."""
+
+    model: str
+    backend: str = "transformers"
+    pretrained: str = ""  # open_clip only: a pretrained tag or a local checkpoint file
+    allow_download: bool = False
+    trust_remote_code: bool = False
+
+
+class Backend(Protocol):
+    """What a backend provides: per-image preprocessing and batched feature extraction."""
+
+    def preprocess(self, image: Image.Image) -> torch.Tensor:
+        """One RGB image to a (C, H, W) float tensor."""
+        ...
+
+    def encode_images(self, pixels: torch.Tensor) -> torch.Tensor:
+        """(N, C, H, W) pixels to (N, D) image features."""
+        ...
+
+    def encode_texts(self, texts: list[str]) -> torch.Tensor:
+        """N texts to (N, D) text features."""
+        ...
+
+
+@contextmanager
+def hub_offline(enabled: bool = True) -> Iterator[None]:
+    """Make the Hugging Face Hub client refuse network access for a while (so a missing model fails fast)."""
+    if not enabled:
+        yield
+        return
+    from huggingface_hub import constants
+
+    # huggingface_hub reads HF_HUB_OFFLINE once at import, so the module constant is what counts
+    old_env, old_const = os.environ.get("HF_HUB_OFFLINE"), constants.HF_HUB_OFFLINE
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    constants.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        constants.HF_HUB_OFFLINE = old_const
+        if old_env is None:
+            os.environ.pop("HF_HUB_OFFLINE", None)
+        else:
+            os.environ["HF_HUB_OFFLINE"] = old_env
+
+
+def open_rgb(data: bytes | None) -> Image.Image:
+    """Decode image bytes into an EXIF-rotated RGB image; raises UnloadableImage."""
+    if not data:
+        raise UnloadableImage("the image holds no bytes (fetch/decode it first)")
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            return ImageOps.exif_transpose(im).convert("RGB")
+    except Exception as e:  # noqa: BLE001 — PIL raises many types for bad bytes (incl. decompression bombs)
+        raise UnloadableImage(f"{type(e).__name__}: {e}") from e
+
+
+class ImageTextScorer:
+    """Cosine similarity in [-1, 1] between an image's and a text's normalised features."""
+
+    def __init__(self, spec: ClipSpec, backend: Backend) -> None:
+        self.spec = spec
+        self.backend = backend
+
+    def prepare(self, data: bytes | None) -> torch.Tensor:
+        """Image bytes to the model's pixel tensor; raises UnloadableImage."""
+        image = open_rgb(data)
+        try:
+            return self.backend.preprocess(image)
+        except Exception as e:  # noqa: BLE001 — a preprocessor may reject odd sizes or modes
+            raise UnloadableImage(f"preprocessor: {type(e).__name__}: {e}") from e
+
+    def score(self, pixels: Sequence[torch.Tensor], texts: Sequence[str]) -> list[float]:
+        """One cosine similarity per (image, text) pair, computed in one batch."""
+        import torch
+        import torch.nn.functional as F
+
+        if len(pixels) != len(texts):
+            raise ValueError(f"{len(pixels)} images for {len(texts)} texts")
+        if not texts:
+            return []
+        with torch.inference_mode():
+            img = F.normalize(self.backend.encode_images(torch.stack(list(pixels))).float(), dim=-1)
+            txt = F.normalize(self.backend.encode_texts(list(texts)).float(), dim=-1)
+            sims = (img * txt).sum(dim=-1).clamp(-1.0, 1.0)
+        return [float(s) for s in sims]
+
+
+def _load(spec: ClipSpec) -> ImageTextScorer:
+    from polyvlm.clients.clip_backends import load_backend
+
+    if spec.backend not in BACKENDS:
+        raise ModelUnavailable(f"unknown CLIP backend {spec.backend!r}; valid choices: {', '.join(BACKENDS)}")
+    return ImageTextScorer(spec, load_backend(spec))
+
+
+@lru_cache(maxsize=4)
+def load_scorer(spec: ClipSpec) -> ImageTextScorer:
+    """The scorer of a spec, loaded once per process (call it in a worker's setup)."""
+    return _load(spec)
+
+
+def check_scorer(spec: ClipSpec) -> None:
+    """Load the model once and let it go; raises ModelUnavailable with what to do."""
+    # not cached: the driver's copy would be forked into workers with torch's thread pools
+    _load(spec)
