@@ -1,5 +1,15 @@
 """Import every module that registers shipped steps (the registry's table of contents)."""
 
-from polyvlm.image import clip_step, fetch_step, nsfw_step, pairs, phash_dedup, score_percentile, url_rules  # noqa: F401
+from polyvlm.image import (
+    clip_step,
+    decode_step,
+    fetch_step,
+    nsfw_step,
+    pairs,
+    phash_dedup,
+    score_percentile,
+    size_filter,
+    url_rules,
+)  # noqa: F401
 from polyvlm.io import html_extract, html_files, jsonl, parquet, warc, webdataset_writer  # noqa: F401
 from polyvlm.text import adult_ja, alt_rules, exact_dedup, frequency_cap, ja, langid, length, whitespace  # noqa: F401

@@ -1,0 +1,81 @@
+"""decode_image: decode a pair's image bytes safely into a JPEG, with its size and perceptual hash."""
+
+from __future__ import annotations
+
+import hashlib
+
+from PIL import Image
+from pydantic import Field, field_validator
+
+from polyvlm.core.records import Pair, Record
+from polyvlm.core.step import Drop, MapStep, Params, register
+from polyvlm.image.decode import (
+    DEFAULT_FORMATS,
+    DEFAULT_JPEG_QUALITY,
+    DEFAULT_MAX_PIXELS,
+    KNOWN_FORMATS,
+    decode,
+)
+from polyvlm.image.phash import phash
+
+_ALIASES = {"jpg": "jpeg", "tif": "tiff", "jp2": "jpeg2000"}
+
+
+class DecodeImageParams(Params):
+    """Parameters of decode_image."""
+
+    max_pixels: int = Field(DEFAULT_MAX_PIXELS, gt=0, le=Image.MAX_IMAGE_PIXELS)
+    """drop images with more pixels (too_many_pixels), read from the header; at most Pillow's 89478485"""
+    formats: list[str] = list(DEFAULT_FORMATS)
+    """formats kept, told by content: jpeg png webp gif bmp tiff ico avif jpeg2000 ppm; else format:<name>"""
+    allow_animated: bool = False
+    """keep multi-frame GIF/APNG/WebP as their first frame; false: drop them (animated)"""
+    jpeg_quality: int = Field(DEFAULT_JPEG_QUALITY, ge=1, le=100)
+    """JPEG quality of re-encoded images (anything but a plain RGB or gray JPEG needing no rotation)"""
+    phash: bool = True
+    """compute the 64-bit perceptual hash into image.phash"""
+
+    @field_validator("formats")
+    @classmethod
+    def _known_formats(cls, value: list[str]) -> list[str]:
+        names = [_ALIASES.get(f.lower(), f.lower()) for f in value]
+        unknown = sorted(set(names) - KNOWN_FORMATS)
+        if unknown:
+            raise ValueError(f"unknown image formats {unknown}; known: {sorted(KNOWN_FORMATS)}")
+        return names
+
+
+@register
+class DecodeImage(MapStep):
+    """Decode each pair's image safely: pixel cap, format allow-list, EXIF orientation, JPEG out, pHash."""
+
+    name = "decode_image"
+    Params = DecodeImageParams
+
+    def apply(self, record: Record) -> Record | Drop:
+        if not isinstance(record, Pair):
+            return Drop("not_a_pair")
+        image = record.image
+        if image.data is None:
+            return Drop("no_image_data")
+        p = self.params
+        result = decode(
+            image.data,
+            max_pixels=p.max_pixels,
+            formats=p.formats,
+            allow_animated=p.allow_animated,
+            jpeg_quality=p.jpeg_quality,
+        )
+        if isinstance(result, Drop):
+            return result
+        if result.reencoded:
+            # the kept bytes are new: remember which input they came from
+            record.metadata["source_sha256"] = hashlib.sha256(image.data).hexdigest()
+            record.metadata["source_format"] = result.source_format
+        image.data = result.data
+        image.sha256 = hashlib.sha256(result.data).hexdigest()
+        image.format = "jpeg"
+        image.width, image.height = result.width, result.height
+        if p.phash:
+            image.phash = phash(result.pixels, result.pixels_box)
+        return record
