@@ -25,7 +25,7 @@ from polyvlm.io.html_extract import extract_images
 from polyvlm.io.warc_writer import response_record, write_warc
 
 _CANONICAL = re.compile(r'<link[^>]+rel="canonical"[^>]+href="([^"]+)"', re.I)
-_OG_URL = re.compile(r'<meta[^>]+og:url[^>]*>', re.I)
+_OG_URL = re.compile(r"<meta[^>]+og:url[^>]*>", re.I)
 _URL_ATTR = re.compile(r'(?:content|value)="(https?://[^"]+)"', re.I)
 _HOST = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
 
@@ -88,7 +88,9 @@ def main() -> None:
     ap.add_argument("--out", required=True, help="output directory (WARCs are named after it)")
     ap.add_argument("--parts", type=int, default=2, help="number of WARC files (shards)")
     a = ap.parse_args()
-    pages = sorted(p for d in a.pages for p in (glob.glob(os.path.join(d, "*.html")) if os.path.isdir(d) else [d]))
+    pages = sorted(
+        p for d in a.pages for p in (glob.glob(os.path.join(d, "*.html")) if os.path.isdir(d) else [d])
+    )
     photos = sorted(glob.glob(os.path.join(a.photos, "*")))
     if not pages or not photos:
         raise SystemExit(f"no pages ({len(pages)}) or no photos ({len(photos)}) found")

@@ -50,7 +50,13 @@ def test_ja_placeholders_are_dropped():
 def test_ja_file_name_like_alt_texts_are_dropped():
     _verdicts(
         JaFileNameAlt(),
-        keep=["写真で見る東京", "画像認識の仕組み", "キャプチャした画面の説明", "コピー機の使い方", "写真：桜の木"],
+        keep=[
+            "写真で見る東京",
+            "画像認識の仕組み",
+            "キャプチャした画面の説明",
+            "コピー機の使い方",
+            "写真：桜の木",
+        ],
         drop=[
             "写真 2015-01-20 18 12 33",
             "写真",

@@ -3,8 +3,6 @@
 import json
 
 from engine_outputs import parquet_records, side_files
-from warc_builder import response_record, write_warc
-
 from polyvlm.core.recipe import load_recipe
 from polyvlm.core.records import ImageRef, Pair
 from polyvlm.core.step import Drop
@@ -12,6 +10,7 @@ from polyvlm.engine.run import run_recipe
 from polyvlm.image.pairs import ImageTextPairs
 from polyvlm.image.phash_dedup import PhashDedup
 from polyvlm.text.frequency_cap import TextFrequencyCap
+from warc_builder import response_record, write_warc
 
 
 def _page(n: int, alts: list[str]) -> bytes:
@@ -28,7 +27,9 @@ def _crawl(tmp_path) -> str:
         3: ["商品画像", "夜の東京タワー"],
     }
     for part in (0, 1):
-        recs = [response_record(f"https://ex.jp/{n}.html", _page(n, a)) for n, a in pages.items() if n % 2 == part]
+        recs = [
+            response_record(f"https://ex.jp/{n}.html", _page(n, a)) for n, a in pages.items() if n % 2 == part
+        ]
         write_warc(str(tmp_path / f"c{part}.warc.gz"), recs)
     return str(tmp_path)
 
@@ -60,7 +61,12 @@ def test_expand_step_accounting_adds_up(tmp_path, write_recipe):
     assert steps["text_frequency_cap"]["dropped"] == {"frequent_text": 3}  # 商品画像 three times > 2
     assert t["records_in"] + t["created"] == t["kept"] + t["rejected"] + t["errors"]
     pairs = parquet_records(str(tmp_path / "out"), "pairs")
-    assert sorted(p["text"] for p in pairs) == ["夜の東京タワー", "富士山の写真", "富士山の写真", "桜の咲く公園"]
+    assert sorted(p["text"] for p in pairs) == [
+        "夜の東京タワー",
+        "富士山の写真",
+        "富士山の写真",
+        "桜の咲く公園",
+    ]
     assert all(p["image"]["url"].startswith("https://ex.jp/img/") and p["url"] for p in pairs)
     assert len({p["id"] for p in pairs}) == len(pairs)
     rejects = [r for rs in side_files(str(tmp_path / "out"), "rejects").values() for r in rs]

@@ -1,5 +1,6 @@
 """Import every module that registers shipped steps (the registry's table of contents)."""
 
+# ruff: noqa: F401  (imported for their @register side effect)
 from polyvlm.image import (
     clip_step,
     decode_step,
@@ -10,6 +11,6 @@ from polyvlm.image import (
     score_percentile,
     size_filter,
     url_rules,
-)  # noqa: F401
-from polyvlm.io import html_extract, html_files, jsonl, parquet, warc, webdataset_writer  # noqa: F401
-from polyvlm.text import adult_ja, alt_rules, exact_dedup, frequency_cap, ja, langid, length, whitespace  # noqa: F401
+)
+from polyvlm.io import html_extract, html_files, jsonl, parquet, warc, webdataset_writer
+from polyvlm.text import adult_ja, alt_rules, exact_dedup, frequency_cap, ja, langid, length, whitespace

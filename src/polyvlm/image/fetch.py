@@ -23,7 +23,9 @@ from yarl import URL
 from polyvlm import __version__
 from polyvlm.image.ssrf import SCHEMES, AddressPolicy, BlockedAddress, blocked_in, guarded_connector
 
-DEFAULT_USER_AGENT = f"polyvlm/{__version__} (image-text research data; set user_agent to your project and contact)"
+DEFAULT_USER_AGENT = (
+    f"polyvlm/{__version__} (image-text research data; set user_agent to your project and contact)"
+)
 REDIRECTS = (301, 302, 303, 307, 308)
 # outcomes that a later run would meet again: remembered in the cache so that nothing is asked twice
 PERMANENT = {"http_404", "http_410", "http_451", "blocked_address", "bad_scheme", "bad_url",

@@ -32,16 +32,20 @@ def histogram_svg(counts: list[int], edges: list[float]) -> str:
 
 def _card(entry: dict[str, Any]) -> str:
     thumb = (
-        f'<img src="{escape(entry["thumb"])}" alt="">' if entry.get("thumb") else "<div class=nothumb>no image</div>"
+        f'<img src="{escape(entry["thumb"])}" alt="">'
+        if entry.get("thumb")
+        else "<div class=nothumb>no image</div>"
     )
     scores = " · ".join(f"{escape(k)} {v:.3f}" for k, v in sorted(entry.get("scores", {}).items()))
     size = entry.get("size") or [None, None]
     dims = f"{size[0]}×{size[1]}" if size[0] else ""
     why = (
-        f'<div class=why>{escape(entry["step"])}: {escape(entry["reason"])}</div>' if entry.get("reason") else ""
+        f"<div class=why>{escape(entry['step'])}: {escape(entry['reason'])}</div>"
+        if entry.get("reason")
+        else ""
     )
     return (
-        f'<figure class=pair>{thumb}<figcaption><b>{escape(entry["text"])}</b>{why}'
+        f"<figure class=pair>{thumb}<figcaption><b>{escape(entry['text'])}</b>{why}"
         f'<small>{escape(dims)} {scores}<br><span title="{escape(entry["url"])}">{escape(entry["url"][:80])}</span>'
         f"</small></figcaption></figure>"
     )

@@ -18,7 +18,16 @@ PLACEHOLDERS = [
     "画像に alt属性が指定されていません。",  # Ameba blog's text for images without alt
     "この画像には alt属性が指定されておらず、",  # Hatena blog's
 ]
-FILE_WORDS = ["全画面キャプチャ", "スクリーンショット", "キャプチャ", "写真", "画像", "ファイル", "コメント", "コピー"]
+FILE_WORDS = [
+    "全画面キャプチャ",
+    "スクリーンショット",
+    "キャプチャ",
+    "写真",
+    "画像",
+    "ファイル",
+    "コメント",
+    "コピー",
+]
 
 
 def has_japanese(text: str) -> bool:
