@@ -132,3 +132,59 @@ def test_text_frequency_cap_counts_corpus_wide():
     merged = _merged(agg, items, [2, 0, 1])
     dropped = {r.text for pos, r in items if isinstance(agg.apply(merged, r, pos), Drop)}
     assert dropped == {"a", "ａ"}  # NFKC: ａ == a, three in all
+
+
+def test_ja_pairs_recipe_end_to_end(root, tmp_path):
+    """The shipped recipe on a small demo crawl: WebDataset pairs, Parquet index, rejects, dataset card."""
+    import glob
+    import subprocess
+    import sys
+
+    import webdataset as wds
+    from PIL import Image
+
+    crawl = tmp_path / "crawl"
+    pages = [str(root / "examples/data/html" / f) for f in ("postlight__www.ipa.go.jp.html", "readability__hukumusume__source.html")]  # fmt: skip
+    pages.append(str(root / "examples/data/ja-pages/postlight__www.asahi.com.html"))
+    subprocess.run([sys.executable, "examples/build_crawl.py", "--pages", *pages, "--out", str(crawl)],
+                   cwd=root, check=True, capture_output=True)  # fmt: skip
+    text = (root / "recipes/ja-pairs.yaml").read_text().replace("examples/data/ja-crawl", str(crawl))
+    recipe = tmp_path / "ja-pairs.yaml"
+    recipe.write_text(text.replace("runs/image-cache", str(tmp_path / "cache")))
+    out = tmp_path / "out"
+    res = subprocess.run([sys.executable, "-m", "polyvlm.cli", "run", str(recipe), "-o", str(out), "--quiet"],
+                         cwd=root, capture_output=True, text=True)  # fmt: skip
+    assert res.returncode == 0, res.stderr[-3000:]
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["balanced"] and stats["totals"]["kept"] >= 10
+    index = parquet_records(str(out), "index")
+    assert len(index) == stats["totals"]["kept"]
+    assert all(p["image"]["data"] is None and len(p["image"]["phash"]) == 16 for p in index)
+    assert all(
+        min(p["image"]["width"], p["image"]["height"]) >= 150 and "nsfw" in p["image"]["scores"]
+        for p in index
+    )
+    samples = list(wds.WebDataset(sorted(glob.glob(str(out / "webdataset" / "*.tar"))), shardshuffle=False))
+    assert len(samples) == len(index)
+    for s in samples:
+        meta = json.loads(s["json"])
+        assert s["txt"].decode() == meta["text"] and meta["kind"] == "pair"
+        Image.open(__import__("io").BytesIO(s["jpg"])).verify()  # every image is a real JPEG
+    rejects = [r for rs in side_files(str(out), "rejects").values() for r in rs]
+    reasons = {r["reason"] for r in rejects}
+    assert {"url_extension:.gif", "too_short", "aspect_ratio"} <= reasons
+    report = (out / "report.html").read_text()
+    assert report.count('src="data:image/jpeg;base64,') >= 10  # thumbnails of kept (and dropped) pairs
+    assert "Gallery: dropped, by rule" in report and "alt text length" in report
+    assert "data:image" not in (out / "stats.json").read_text()  # thumbnails stay out of stats.json
+
+
+def test_clip_recipe_stops_before_work_without_weights(root, tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    res = subprocess.run([sys.executable, "-m", "polyvlm.cli", "run", "recipes/ja-pairs-clip.yaml", "-o", str(out)],
+                         cwd=root, capture_output=True, text=True)  # fmt: skip
+    assert res.returncode != 0 and "clip_score" in res.stderr and "Traceback" not in res.stderr
+    assert not out.exists()
