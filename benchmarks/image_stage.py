@@ -102,9 +102,11 @@ def kind(data: bytes, out: Pair | Drop) -> str:
     """Which path an image takes in polyvlm, for the breakdown."""
     if isinstance(out, Drop):
         return "dropped"
-    if "source_sha256" in out.metadata:
-        return "re-encoded to JPEG"
     im = Image.open(io.BytesIO(data))
+    if im.format != "JPEG" or im.mode not in ("RGB", "L"):
+        return "full decode (not a JPEG)"
+    if im.getexif().get(0x0112, 1) != 1:
+        return "JPEG with EXIF rotation"
     if im.info.get("progressive"):
         return "JPEG progressive"
     return "JPEG baseline >= 1 Mpx" if im.width * im.height >= 1_000_000 else "JPEG baseline < 1 Mpx"

@@ -19,6 +19,7 @@ from polyvlm.core.records import Document, ImageRef, Pair
 from polyvlm.core.step import REGISTRY, Drop
 from polyvlm.image.decode import DecodedImage, decode
 from polyvlm.image.decode_step import DecodeImage, DecodeImageParams
+from polyvlm.image.encode_step import EncodeJpeg, EncodeJpegParams
 from polyvlm.image.phash import hamming, phash, phash_pixels
 from polyvlm.image.size_filter import ImageSize, ImageSizeParams
 
@@ -79,8 +80,11 @@ def _frames(fmt: str) -> bytes:
     return _save(frames[0], fmt, save_all=True, append_images=frames[1:], duration=100, loop=0)
 
 
-def _decode_pair(data: bytes | None, **params) -> Pair | Drop:
+def _decode_pair(data: bytes | None, jpeg_quality: int = 90, **params) -> Pair | Drop:
+    """decode_image then encode_jpeg, as the recipes run them."""
     out = DecodeImage(**params).apply(Pair(id="p", text="t", image=ImageRef(data=data)))
+    if isinstance(out, Pair):
+        out = EncodeJpeg(jpeg_quality=jpeg_quality).apply(out)
     assert isinstance(out, Pair | Drop)
     return out
 
@@ -225,7 +229,7 @@ def test_truncated_jpeg_is_caught_by_the_reduced_scale_decode():
         data = path.read_bytes()
         whole = decode(data)
         # the whole file takes the fast path: kept bytes, pixels decoded at reduced scale
-        assert isinstance(whole, DecodedImage) and not whole.reencoded
+        assert isinstance(whole, DecodedImage) and not whole.needs_jpeg
         assert whole.pixels.width < whole.width
         for cut in (0.3, 0.8, 0.99):
             assert decode(data[: int(len(data) * cut)]).reason == "truncated", (path.name, cut)
@@ -455,5 +459,22 @@ def test_decode_image_parameters_are_checked():
     with pytest.raises(ValidationError):
         DecodeImageParams(max_pixels=Image.MAX_IMAGE_PIXELS + 1)
     with pytest.raises(ValidationError):
-        DecodeImageParams(jpeg_quality=0)
+        EncodeJpegParams(jpeg_quality=0)
     assert REGISTRY["decode_image"] is DecodeImage and REGISTRY["image_size"] is ImageSize
+
+
+def test_decode_image_measures_and_encode_jpeg_re_encodes_only_what_needs_it():
+    rotated = (PHOTOS / "ukbench09268.jpg").read_bytes()  # EXIF orientation 6
+    png = _save(_photo(), "PNG")
+    for data, fmt in ((rotated, "jpeg"), (png, "png")):
+        decoded = DecodeImage().apply(Pair(id="p", image=ImageRef(data=data)))
+        assert isinstance(decoded, Pair) and decoded.image.data == data and decoded.image.format == fmt
+        size, phash_before = (decoded.image.width, decoded.image.height), decoded.image.phash
+        out = EncodeJpeg().apply(decoded)
+        assert isinstance(out, Pair) and out.image.data != data and out.image.format == "jpeg"
+        assert (out.image.width, out.image.height) == size == Image.open(io.BytesIO(out.image.data)).size
+        again = DecodeImage().apply(Pair(id="q", image=ImageRef(data=out.image.data)))
+        assert hamming(again.image.phash, phash_before) <= 2  # the hash is of the picture as shown
+    plain = PHOTO.read_bytes()
+    out = EncodeJpeg().apply(DecodeImage().apply(Pair(id="p", image=ImageRef(data=plain))))
+    assert out.image.data == plain and "source_sha256" not in out.metadata

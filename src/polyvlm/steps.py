@@ -4,6 +4,7 @@
 from polyvlm.image import (
     clip_step,
     decode_step,
+    encode_step,
     fetch_step,
     nsfw_step,
     pairs,

@@ -1,4 +1,9 @@
-"""Safe image decoding: allow-listed formats, a pixel cap read from the header, EXIF orientation, JPEG out."""
+"""Safe image decoding: allow-listed formats, a pixel cap read from the header, EXIF orientation, JPEG out.
+
+`decode` validates and measures (every byte is decoded, so a truncated file is caught) and yields the
+small gray pixels the perceptual hash reads; `to_jpeg` makes the output JPEG of an image that is not
+already a plain upright one. They are separate so that pairs dropped in between are never re-encoded.
+"""
 
 from __future__ import annotations
 
@@ -41,17 +46,17 @@ _ICC_SPACE = {"RGB": b"RGB ", "L": b"GRAY"}  # ICC header bytes 16-20 name the p
 
 @dataclass(frozen=True, slots=True)
 class DecodedImage:
-    """A decoded image: the JPEG bytes to keep, its size after orientation, and the pixels phash reads."""
+    """A validated image: its bytes, its size after orientation, and the pixels phash reads."""
 
-    # the input itself (a plain JPEG needing no rotation) or a JPEG re-encoding
-    data: bytes = field(repr=False)
+    data: bytes = field(repr=False)  # the input, unchanged
     width: int
     height: int
     source_format: str  # format of the input bytes: jpeg, png, gif, webp, ...
-    reencoded: bool
-    # what phash reads: a reduced grayscale copy of the oriented image
+    needs_jpeg: bool  # not a plain upright RGB or gray JPEG: to_jpeg makes one
+    # what phash reads: a reduced grayscale copy, stored as decoded; `transpose` turns it upright
     pixels: Image.Image = field(repr=False)
     pixels_box: Box | None = None  # the region of `pixels` that is the image
+    transpose: Image.Transpose | None = None
 
 
 def decode(
@@ -60,9 +65,8 @@ def decode(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     formats: Collection[str] = DEFAULT_FORMATS,
     allow_animated: bool = False,
-    jpeg_quality: int = DEFAULT_JPEG_QUALITY,
 ) -> DecodedImage | Drop:
-    """Decode image bytes into JPEG bytes and pixels, or say why they are dropped; bad bytes never raise."""
+    """Decode image bytes into their size and hash pixels, or say why they are dropped; bad bytes never raise."""
     if not data:
         return Drop("empty")
     try:
@@ -77,12 +81,45 @@ def decode(
             return Drop("animated", f"{getattr(im, 'n_frames', 0)} frames")
         if fmt == "jpeg":
             orientation = _orientation(im)  # from the APP1 block parsed with the header: no decode
-            if im.mode in ("RGB", "L") and orientation == 1:
-                return _keep_jpeg(im, data, width, height)
+            if im.mode in ("RGB", "L"):
+                return _draft_jpeg(im, data, orientation)
         else:
             im.load()  # the first frame; other formats may keep their EXIF after the pixels
             orientation = _orientation(im)
-        return _reencode(im, fmt, orientation, jpeg_quality)
+        return _full_decode(im, data, fmt, orientation)
+    except UnidentifiedImageError:
+        return Drop("not_an_image")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        return Drop("too_many_pixels", str(e))
+    except MemoryError:
+        raise  # a resource problem of this process, not a property of the record
+    except Exception as e:  # bad bytes raise OSError, SyntaxError, ValueError, EOFError, struct.error ...
+        return _failure(e, data)
+
+
+def to_jpeg(data: bytes, quality: int = DEFAULT_JPEG_QUALITY) -> tuple[bytes, int, int] | None | Drop:
+    """The upright 8-bit JPEG of decoded bytes and its size; None when the bytes are one already."""
+    try:
+        im = _open(data)
+        orientation = _orientation(im) if im.format in ("JPEG", "MPO") else 1
+        if im.format in ("JPEG", "MPO") and im.mode in ("RGB", "L") and orientation == 1:
+            return None
+        im.load()
+        if im.format not in ("JPEG", "MPO"):
+            orientation = _orientation(im)
+        if orientation != 1:
+            im = im.transpose(_TRANSPOSE[orientation])
+        flat = _flatten(im)
+        if isinstance(flat, Drop):
+            return flat
+        icc = im.info.get("icc_profile")
+        if not isinstance(icc, bytes) or icc[16:20] != _ICC_SPACE[flat.mode]:
+            icc = (
+                None  # a profile of another colour space (CMYK, or gray for an image made RGB) would be wrong
+            )
+        out = io.BytesIO()
+        flat.save(out, "JPEG", quality=quality, icc_profile=icc)  # no EXIF: orientation applied, GPS not kept
+        return out.getvalue(), flat.width, flat.height
     except UnidentifiedImageError:
         return Drop("not_an_image")
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
@@ -109,26 +146,30 @@ def _orientation(im: Image.Image) -> int:
     return value if value in _TRANSPOSE else 1
 
 
-def _keep_jpeg(im: Image.Image, data: bytes, width: int, height: int) -> DecodedImage:
+def _draft_jpeg(im: Image.Image, data: bytes, orientation: int) -> DecodedImage:
     # sizes come from the header; the pixels are needed only for the hash: decode at 1/2, 1/4 or 1/8 scale
+    width, height = im.size
     draft = im.draft("L", (REDUCED_MIN_SIDE, REDUCED_MIN_SIDE))
     im.load()  # reads the whole entropy-coded stream even at 1/8 scale: a truncated file fails here
-    return DecodedImage(data, width, height, "jpeg", False, im, draft[1] if draft else None)
+    transpose = _TRANSPOSE.get(orientation)
+    if orientation in (5, 6, 7, 8):  # a quarter turn: shown upright, the sides swap
+        width, height = height, width
+    box = draft[1] if draft else None
+    return DecodedImage(data, width, height, "jpeg", orientation != 1, im, box, transpose)
 
 
-def _reencode(im: Image.Image, fmt: str, orientation: int, quality: int) -> DecodedImage | Drop:
+def _full_decode(im: Image.Image, data: bytes, fmt: str, orientation: int) -> DecodedImage | Drop:
     im.load()
     if orientation != 1:
         im = im.transpose(_TRANSPOSE[orientation])
-    flat = _flatten(im)
-    if isinstance(flat, Drop):
-        return flat
-    icc = im.info.get("icc_profile")
-    if not isinstance(icc, bytes) or icc[16:20] != _ICC_SPACE[flat.mode]:
-        icc = None  # a profile of another colour space (CMYK, or gray for an image made RGB) would be wrong
-    out = io.BytesIO()
-    flat.save(out, "JPEG", quality=quality, icc_profile=icc)  # no EXIF: orientation is applied, GPS not kept
-    return DecodedImage(out.getvalue(), flat.width, flat.height, fmt, True, *reduced_gray(flat))
+    if im.mode in ("RGB", "L", "P", "1", "CMYK", "YCbCr") and "transparency" not in im.info:
+        gray = im.convert("L")  # the hash needs gray only: one conversion, no RGB copy
+    else:
+        flat = _flatten(im)  # alpha on white, 16-bit scaled: as encode_jpeg will show it
+        if isinstance(flat, Drop):
+            return flat
+        gray = flat
+    return DecodedImage(data, gray.width, gray.height, fmt, True, *reduced_gray(gray))
 
 
 def _flatten(im: Image.Image) -> Image.Image | Drop:

@@ -1,4 +1,4 @@
-"""decode_image: decode a pair's image bytes safely into a JPEG, with its size and perceptual hash."""
+"""decode_image: decode a pair's image bytes safely: its size (upright) and perceptual hash, or a drop."""
 
 from __future__ import annotations
 
@@ -9,13 +9,7 @@ from pydantic import Field, field_validator
 
 from polyvlm.core.records import Pair, Record
 from polyvlm.core.step import Drop, MapStep, Params, register
-from polyvlm.image.decode import (
-    DEFAULT_FORMATS,
-    DEFAULT_JPEG_QUALITY,
-    DEFAULT_MAX_PIXELS,
-    KNOWN_FORMATS,
-    decode,
-)
+from polyvlm.image.decode import DEFAULT_FORMATS, DEFAULT_MAX_PIXELS, KNOWN_FORMATS, decode
 from polyvlm.image.phash import phash
 
 _ALIASES = {"jpg": "jpeg", "tif": "tiff", "jp2": "jpeg2000"}
@@ -30,8 +24,6 @@ class DecodeImageParams(Params):
     """formats kept, told by content: jpeg png webp gif bmp tiff ico avif jpeg2000 ppm; else format:<name>"""
     allow_animated: bool = False
     """keep multi-frame GIF/APNG/WebP as their first frame; false: drop them (animated)"""
-    jpeg_quality: int = Field(DEFAULT_JPEG_QUALITY, ge=1, le=100)
-    """JPEG quality of re-encoded images (anything but a plain RGB or gray JPEG needing no rotation)"""
     phash: bool = True
     """compute the 64-bit perceptual hash into image.phash"""
 
@@ -47,7 +39,7 @@ class DecodeImageParams(Params):
 
 @register
 class DecodeImage(MapStep):
-    """Decode each pair's image safely: pixel cap, format allow-list, EXIF orientation, JPEG out, pHash."""
+    """Decode each pair's image safely: pixel cap, format allow-list, EXIF orientation, size, pHash."""
 
     name = "decode_image"
     Params = DecodeImageParams
@@ -64,18 +56,12 @@ class DecodeImage(MapStep):
             max_pixels=p.max_pixels,
             formats=p.formats,
             allow_animated=p.allow_animated,
-            jpeg_quality=p.jpeg_quality,
         )
         if isinstance(result, Drop):
             return result
-        if result.reencoded:
-            # the kept bytes are new: remember which input they came from
-            record.metadata["source_sha256"] = hashlib.sha256(image.data).hexdigest()
-            record.metadata["source_format"] = result.source_format
-        image.data = result.data
-        image.sha256 = hashlib.sha256(result.data).hexdigest()
-        image.format = "jpeg"
-        image.width, image.height = result.width, result.height
+        image.sha256 = hashlib.sha256(image.data).hexdigest()
+        image.format = result.source_format
+        image.width, image.height = result.width, result.height  # as shown: EXIF orientation applied
         if p.phash:
-            image.phash = phash(result.pixels, result.pixels_box)
+            image.phash = phash(result.pixels, result.pixels_box, result.transpose)
         return record

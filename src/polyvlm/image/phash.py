@@ -35,10 +35,12 @@ def phash_pixels(pixels: np.ndarray) -> str:
     return np.packbits(bits).tobytes().hex()
 
 
-def phash(image: Image.Image, box: Box | None = None) -> str:
-    """imagehash.phash(image) as 16 hex digits; `box` is the region of `image` to hash (default: all)."""
+def phash(image: Image.Image, box: Box | None = None, transpose: Image.Transpose | None = None) -> str:
+    """imagehash.phash(image) as 16 hex digits; `box`: the region to hash; `transpose`: how to turn it upright."""
     gray = image if image.mode == "L" else image.convert("L")
     small = gray.resize((INPUT_SIDE, INPUT_SIDE), Image.Resampling.LANCZOS, box=box)
+    if transpose is not None:  # turning the 32x32 copy is the same as turning the image first, and cheaper
+        small = small.transpose(transpose)
     return phash_pixels(np.asarray(small))
 
 
