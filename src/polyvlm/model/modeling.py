@@ -192,17 +192,17 @@ class PolyVLMForConditionalGeneration(PolyVLMPreTrainedModel, GenerationMixin):
         ``tokenizer`` (default: the LM's own tokenizer) and the embeddings resized to fit them. The
         connector is freshly initialised. ``config_kwargs`` go to PolyVLMConfig.
         """
-        vision_config = _load(AutoConfig.from_pretrained, vision, "vision tower config")
+        vision_config = load_part(AutoConfig.from_pretrained, vision, "vision tower config")
         vision_config = getattr(
             vision_config, "vision_config", vision_config
         )  # a full SigLIP: keep the tower
         vision_config.vision_use_head = False  # the connector replaces SigLIP's pooling head
-        vision_tower = _load(
+        vision_tower = load_part(
             AutoModel.from_pretrained, vision, "vision tower", config=vision_config, dtype=dtype
         )
-        language_model = _load(AutoModelForCausalLM.from_pretrained, text, "language model", dtype=dtype)
+        language_model = load_part(AutoModelForCausalLM.from_pretrained, text, "language model", dtype=dtype)
         if tokenizer is None:
-            tokenizer = _load(AutoTokenizer.from_pretrained, text, "tokenizer (or pass tokenizer=...)")
+            tokenizer = load_part(AutoTokenizer.from_pretrained, text, "tokenizer (or pass tokenizer=...)")
         untie_embeddings(language_model)
         token_ids = add_image_tokens(tokenizer)
         if len(tokenizer) > language_model.get_input_embeddings().weight.shape[0]:
@@ -233,7 +233,8 @@ def untie_embeddings(language_model: PreTrainedModel) -> None:
     language_model.config.tie_word_embeddings = False
 
 
-def _load(loader, name: str | os.PathLike, what: str, **kwargs):
+def load_part(loader, name: str | os.PathLike, what: str, **kwargs):
+    """``loader(name, **kwargs)``, turning a missing or unreachable checkpoint into a ModelLoadError."""
     try:
         return loader(name, **kwargs)
     except (OSError, ValueError) as e:
