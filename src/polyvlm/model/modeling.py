@@ -231,6 +231,8 @@ def untie_embeddings(language_model: PreTrainedModel) -> None:
     if head.weight.data_ptr() == embed.weight.data_ptr():
         head.weight = nn.Parameter(embed.weight.detach().clone())
     language_model.config.tie_word_embeddings = False
+    # transformers caches the tying map at init; without this a later resize would tie them again.
+    language_model.all_tied_weights_keys = language_model.get_expanded_tied_weights_keys(all_submodels=True)
 
 
 def load_part(loader, name: str | os.PathLike, what: str, **kwargs):
