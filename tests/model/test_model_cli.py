@@ -35,7 +35,7 @@ def test_stats_table_and_bad_size():
     table = runner.invoke(
         cli, ["model", "stats", "--image-size", "640x480", "--max-tiles", "6", "--connector", "mlp"]
     )
-    assert table.exit_code == 0 and "visual tokens" in table.output and "KV cache" in table.output
+    assert table.exit_code == 0 and "image tokens" in table.output and "KV cache" in table.output
     bad = runner.invoke(cli, ["model", "stats", "--image-size", "big"])
     assert bad.exit_code == 2 and "WIDTHxHEIGHT" in bad.output
 

