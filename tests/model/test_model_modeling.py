@@ -210,3 +210,8 @@ def test_from_parts_joins_local_checkpoints(parts):
 def test_from_parts_explains_a_missing_checkpoint(tmp_path):
     with pytest.raises(ModelLoadError, match="could not load the vision tower config"):
         PolyVLMForConditionalGeneration.from_parts(vision=tmp_path / "missing", text=tmp_path / "missing")
+
+
+def test_from_parts_refuses_a_vision_tower_it_cannot_tile(parts):
+    with pytest.raises(ModelLoadError, match="fixed-resolution SigLIP"):
+        PolyVLMForConditionalGeneration.from_parts(vision=parts / "qwen3", text=parts / "qwen3")

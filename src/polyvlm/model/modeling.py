@@ -135,6 +135,8 @@ class PolyVLMForConditionalGeneration(PolyVLMPreTrainedModel, GenerationMixin):
         """Logits (and loss with ``labels``; image tokens never count in it) for a prompt with images."""
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("give exactly one of input_ids or inputs_embeds")
+        if pixel_values is not None and input_ids is None:
+            raise ValueError("pixel_values need input_ids: the <im_patch> tokens mark where the images go")
         if inputs_embeds is None:
             inputs_embeds = self.get_input_embeddings()(input_ids)
         if input_ids is not None:
@@ -196,6 +198,11 @@ class PolyVLMForConditionalGeneration(PolyVLMPreTrainedModel, GenerationMixin):
         vision_config = getattr(
             vision_config, "vision_config", vision_config
         )  # a full SigLIP: keep the tower
+        if vision_config.model_type != "siglip_vision_model":
+            raise ModelLoadError(
+                f"{vision!s} is a {vision_config.model_type!r} model; PolyVLM needs a fixed-resolution SigLIP "
+                "vision tower (SigLIP or SigLIP2 non-NaFlex checkpoints, model_type 'siglip')"
+            )
         vision_config.vision_use_head = False  # the connector replaces SigLIP's pooling head
         vision_tower = load_part(
             AutoModel.from_pretrained, vision, "vision tower", config=vision_config, dtype=dtype
