@@ -8,6 +8,7 @@ import click
 
 from polyvlm.core.recipe import RecipeError, load_recipe
 from polyvlm.core.stats import format_funnel
+from polyvlm.model.cli import chat, model  # click only: torch loads when a model command runs
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -64,6 +65,10 @@ def steps(kind: str | None) -> None:
         for pname, field in cls.Params.model_fields.items():
             doc = f"  — {field.description}" if field.description else ""
             click.echo(f"    {pname}: {param_type(field)} = {field.default!r}{doc}")
+
+
+cli.add_command(model)
+cli.add_command(chat)
 
 
 def main() -> None:

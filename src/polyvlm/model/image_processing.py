@@ -1,0 +1,113 @@
+"""PolyVLMImageProcessor: an image -> a global thumbnail plus overlapping tiles, normalised for SigLIP.
+
+Per image: choose the (rows, cols) grid (``tiling.select_grid``), resize the image to exactly
+``cols*266 + 112`` x ``rows*266 + 112`` pixels (each axis on its own, so the aspect ratio may change a
+little), cut the rows*cols 378x378 tiles at a 266 px stride, and put a 378x378 resize of the whole
+image first. Output: ``pixel_values`` (sum of 1 + rows*cols crops, 3, 378, 378) and ``image_grids``
+(images, 2) holding (rows, cols), which the model needs to stitch the tiles back together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+from PIL import Image
+from transformers import AutoImageProcessor
+from transformers.image_processing_utils import BaseImageProcessor, BatchFeature
+from transformers.processing_utils import ImagesKwargs
+
+from polyvlm.model.configuration import PolyVLMConfig
+from polyvlm.model.tiling import TileGeometry, select_grid, tile_boxes
+
+
+class PolyVLMImagesKwargs(ImagesKwargs, total=False):
+    """Call-time options of the image processor."""
+
+    max_tiles: int
+
+
+def to_rgb(image: Image.Image | np.ndarray) -> Image.Image:
+    """A PIL RGB image from a PIL image or an (H, W[, C]) uint8 array."""
+    if isinstance(image, np.ndarray):
+        image = Image.fromarray(image)
+    if not isinstance(image, Image.Image):
+        raise TypeError(f"expected a PIL image or a numpy array, got {type(image).__name__}")
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+class PolyVLMImageProcessor(BaseImageProcessor):
+    """Overlapping tiles (at most ``max_tiles``) plus a thumbnail per image, SigLIP normalisation."""
+
+    model_input_names = ["pixel_values", "image_grids"]
+    valid_kwargs = PolyVLMImagesKwargs
+
+    def __init__(
+        self,
+        max_tiles: int = 12,
+        patch_size: int = 14,
+        crop_patches: int = 27,
+        margin_patches: int = 4,
+        image_mean: Iterable[float] = (0.5, 0.5, 0.5),
+        image_std: Iterable[float] = (0.5, 0.5, 0.5),
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.max_tiles = max_tiles
+        self.patch_size = patch_size
+        self.crop_patches = crop_patches
+        self.margin_patches = margin_patches
+        self.image_mean = list(image_mean)
+        self.image_std = list(image_std)
+        self.geometry  # noqa: B018 -- validate the sizes now
+
+    @property
+    def geometry(self) -> TileGeometry:
+        """Tile sizes this processor cuts."""
+        return TileGeometry(self.patch_size, self.crop_patches, self.margin_patches)
+
+    def grid_for(self, width: int, height: int, max_tiles: int | None = None) -> tuple[int, int]:
+        """(rows, cols) chosen for an image of ``width`` x ``height``."""
+        return select_grid(width, height, max_tiles or self.max_tiles, self.geometry)
+
+    def _normalise(self, image: Image.Image) -> np.ndarray:
+        """(H, W, 3) uint8 -> (H, W, 3) float32 in SigLIP's range."""
+        mean = np.asarray(self.image_mean, dtype=np.float32)
+        std = np.asarray(self.image_std, dtype=np.float32)
+        return np.asarray(image, dtype=np.float32) * (1 / (255 * std)) - mean / std
+
+    def crops(
+        self, image: Image.Image | np.ndarray, max_tiles: int | None = None
+    ) -> tuple[np.ndarray, tuple[int, int]]:
+        """One image -> (1 + rows*cols, 3, S, S) float32 crops (thumbnail first) and its (rows, cols)."""
+        image = to_rgb(image)
+        g = self.geometry
+        rows, cols = self.grid_for(image.width, image.height, max_tiles)
+        resized = self._normalise(image.resize((g.span(cols), g.span(rows)), Image.Resampling.BICUBIC))
+        thumbnail = self._normalise(image.resize((g.crop_size, g.crop_size), Image.Resampling.BICUBIC))
+        tiles = [resized[top:bottom, left:right] for left, top, right, bottom in tile_boxes(rows, cols, g)]
+        return np.stack([thumbnail, *tiles]).transpose(0, 3, 1, 2), (rows, cols)
+
+    def preprocess(
+        self, images, max_tiles: int | None = None, return_tensors: str | None = "pt", **kwargs
+    ) -> BatchFeature:
+        """Images (one, a list, or a list of lists per sample) -> pixel_values and image_grids."""
+        flat = list(_flatten(images))
+        if not flat:
+            raise ValueError("no images given")
+        crops, grids = zip(*(self.crops(image, max_tiles) for image in flat), strict=True)
+        data = {"pixel_values": np.concatenate(crops), "image_grids": np.asarray(grids, dtype=np.int64)}
+        return BatchFeature(data=data, tensor_type=return_tensors)
+
+
+def _flatten(images) -> Iterable:
+    if isinstance(images, (list, tuple)):
+        for item in images:
+            yield from _flatten(item)
+    else:
+        yield images
+
+
+AutoImageProcessor.register(
+    PolyVLMConfig, image_processor_classes={"pil": PolyVLMImageProcessor}, exist_ok=True
+)
