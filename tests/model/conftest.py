@@ -20,7 +20,7 @@ logging.set_verbosity_error()
 logging.disable_progress_bar()
 torch.set_num_threads(2)
 
-PHOTO = Path(__file__).parent / "data" / "easyocr__japanese.jpg"
+PHOTO = Path(__file__).parents[2] / "examples/data/photos/easyocr__japanese.jpg"  # see its PROVENANCE.md
 
 
 def noise_image(width: int, height: int, seed: int = 0) -> Image.Image:
