@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 from PIL import ExifTags, Image, UnidentifiedImageError
@@ -40,6 +41,7 @@ _TRANSPOSE = {
     8: Image.Transpose.ROTATE_90,
 }
 _WHITE = (255, 255, 255)
+_T = TypeVar("_T")
 _ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 _ICC_SPACE = {"RGB": b"RGB ", "L": b"GRAY"}  # ICC header bytes 16-20 name the profile's colour space
 
@@ -69,57 +71,18 @@ def decode(
     """Decode image bytes into their size and hash pixels, or say why they are dropped; bad bytes never raise."""
     if not data:
         return Drop("empty")
-    try:
-        im = _open(data)
-        fmt = _FORMAT_NAMES.get(im.format or "", (im.format or "").lower())
-        if fmt not in formats:
-            return Drop(f"format:{fmt}")
-        width, height = im.size
-        if width * height > max_pixels:
-            return Drop("too_many_pixels", f"{width}x{height}")
-        if fmt != "jpeg" and getattr(im, "is_animated", False) and not allow_animated:
-            return Drop("animated", f"{getattr(im, 'n_frames', 0)} frames")
-        if fmt == "jpeg":
-            orientation = _orientation(im)  # from the APP1 block parsed with the header: no decode
-            if im.mode in ("RGB", "L"):
-                return _draft_jpeg(im, data, orientation)
-        else:
-            im.load()  # the first frame; other formats may keep their EXIF after the pixels
-            orientation = _orientation(im)
-        return _full_decode(im, data, fmt, orientation)
-    except UnidentifiedImageError:
-        return Drop("not_an_image")
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        return Drop("too_many_pixels", str(e))
-    except MemoryError:
-        raise  # a resource problem of this process, not a property of the record
-    except Exception as e:  # bad bytes raise OSError, SyntaxError, ValueError, EOFError, struct.error ...
-        return _failure(e, data)
+    return _guarded(data, lambda: _decode(data, max_pixels, formats, allow_animated))
 
 
 def to_jpeg(data: bytes, quality: int = DEFAULT_JPEG_QUALITY) -> tuple[bytes, int, int] | None | Drop:
     """The upright 8-bit JPEG of decoded bytes and its size; None when the bytes are one already."""
+    return _guarded(data, lambda: _to_jpeg(data, quality))
+
+
+def _guarded(data: bytes, work: Callable[[], _T]) -> _T | Drop:
+    """Run decoding work; what bad bytes raise becomes a Drop with its reason."""
     try:
-        im = _open(data)
-        orientation = _orientation(im) if im.format in ("JPEG", "MPO") else 1
-        if im.format in ("JPEG", "MPO") and im.mode in ("RGB", "L") and orientation == 1:
-            return None
-        im.load()
-        if im.format not in ("JPEG", "MPO"):
-            orientation = _orientation(im)
-        if orientation != 1:
-            im = im.transpose(_TRANSPOSE[orientation])
-        flat = _flatten(im)
-        if isinstance(flat, Drop):
-            return flat
-        icc = im.info.get("icc_profile")
-        if not isinstance(icc, bytes) or icc[16:20] != _ICC_SPACE[flat.mode]:
-            icc = (
-                None  # a profile of another colour space (CMYK, or gray for an image made RGB) would be wrong
-            )
-        out = io.BytesIO()
-        flat.save(out, "JPEG", quality=quality, icc_profile=icc)  # no EXIF: orientation applied, GPS not kept
-        return out.getvalue(), flat.width, flat.height
+        return work()
     except UnidentifiedImageError:
         return Drop("not_an_image")
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
@@ -128,6 +91,50 @@ def to_jpeg(data: bytes, quality: int = DEFAULT_JPEG_QUALITY) -> tuple[bytes, in
         raise  # a resource problem of this process, not a property of the record
     except Exception as e:  # bad bytes raise OSError, SyntaxError, ValueError, EOFError, struct.error ...
         return _failure(e, data)
+
+
+def _decode(
+    data: bytes, max_pixels: int, formats: Collection[str], allow_animated: bool
+) -> DecodedImage | Drop:
+    im = _open(data)
+    fmt = _FORMAT_NAMES.get(im.format or "", (im.format or "").lower())
+    if fmt not in formats:
+        return Drop(f"format:{fmt}")
+    width, height = im.size
+    if width * height > max_pixels:
+        return Drop("too_many_pixels", f"{width}x{height}")
+    if fmt != "jpeg" and getattr(im, "is_animated", False) and not allow_animated:
+        return Drop("animated", f"{getattr(im, 'n_frames', 0)} frames")
+    if fmt == "jpeg":
+        orientation = _orientation(im)  # from the APP1 block parsed with the header: no decode
+        if im.mode in ("RGB", "L"):
+            return _draft_jpeg(im, data, orientation)
+    else:
+        im.load()  # the first frame; other formats may keep their EXIF after the pixels
+        orientation = _orientation(im)
+    return _full_decode(im, data, fmt, orientation)
+
+
+def _to_jpeg(data: bytes, quality: int) -> tuple[bytes, int, int] | None | Drop:
+    im = _open(data)
+    is_jpeg = im.format in ("JPEG", "MPO")
+    orientation = _orientation(im) if is_jpeg else 1
+    if is_jpeg and im.mode in ("RGB", "L") and orientation == 1:
+        return None
+    im.load()
+    if not is_jpeg:
+        orientation = _orientation(im)  # other formats may keep their EXIF after the pixels
+    if orientation != 1:
+        im = im.transpose(_TRANSPOSE[orientation])
+    flat = _flatten(im)
+    if isinstance(flat, Drop):
+        return flat
+    icc = im.info.get("icc_profile")
+    if not isinstance(icc, bytes) or icc[16:20] != _ICC_SPACE[flat.mode]:
+        icc = None  # a profile of another colour space (CMYK, or gray for an image made RGB) would be wrong
+    out = io.BytesIO()
+    flat.save(out, "JPEG", quality=quality, icc_profile=icc)  # no EXIF: orientation applied, GPS not kept
+    return out.getvalue(), flat.width, flat.height
 
 
 def _open(data: bytes) -> Image.Image:
