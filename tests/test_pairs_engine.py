@@ -188,3 +188,20 @@ def test_clip_recipe_stops_before_work_without_weights(root, tmp_path):
                          cwd=root, capture_output=True, text=True)  # fmt: skip
     assert res.returncode != 0 and "clip_score" in res.stderr and "Traceback" not in res.stderr
     assert not out.exists()
+
+
+def test_domain_downsample_keeps_n_per_host_whatever_the_merge_order():
+    from polyvlm.image.domain_cap import DomainDownsample
+
+    items = [((s, i, 0), Pair(id=f"{s}-{i}", text="t", image=ImageRef(url=f"https://{host}/{s}-{i}.jpg")))
+             for s in range(3) for i, host in enumerate(["cdn.example"] * 10 + ["rare.example"] * 2)]  # fmt: skip
+    kept_sets = []
+    for seed in (0, 1):
+        agg = DomainDownsample(max_per_domain=6, seed=seed)
+        for order in ([0, 1, 2], [2, 0, 1]):
+            merged = _merged(agg, items, order)
+            kept = {r.id for pos, r in items if not isinstance(agg.apply(merged, r, pos), Drop)}
+            hosts = [r.image.url.split("/")[2] for pos, r in items if r.id in kept]
+            assert hosts.count("cdn.example") == 6 and hosts.count("rare.example") == 6  # rare: all kept
+            kept_sets.append(kept)
+    assert kept_sets[0] == kept_sets[1] and kept_sets[2] == kept_sets[3] and kept_sets[0] != kept_sets[2]

@@ -4,6 +4,7 @@
 from polyvlm.image import (
     clip_step,
     decode_step,
+    domain_cap,
     encode_step,
     fetch_step,
     nsfw_step,
