@@ -134,3 +134,16 @@ def test_image_url_rules():
         assert not isinstance(step.apply(_pair("桜", url)), Drop), url
     for url, reason in drop.items():
         assert step.apply(_pair("桜", url)) == Drop(reason), url
+
+
+def test_latin_rules_follow_each_pairs_language_in_auto_mode():
+    step = AltTextRules()  # language: auto
+    de, fr = _pair("Symbolbild"), _pair("Symbolbild")
+    de.language, fr.language = "de", "fr"
+    assert step.apply(de) == Drop("placeholder")  # a German placeholder
+    assert step.apply(fr) == Drop("too_few_words")  # not a French one: only the word count applies
+    two = _pair("Holzsteg Bergsee")
+    two.language = "de"
+    assert not isinstance(step.apply(two), Drop)  # German needs two words, French and English three
+    two.language = "fr"
+    assert step.apply(two) == Drop("too_few_words")
