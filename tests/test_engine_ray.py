@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from engine_outputs import funnel, parquet_records, side_files
+from pair_crawl import recipe_on_small_crawl
 
 pytestmark = pytest.mark.ray
 
@@ -51,16 +52,9 @@ def test_ray_engine_gives_the_same_records_as_local(root, tmp_path, ray_head):
 def test_pair_recipe_gives_the_same_pairs_on_ray(root, tmp_path, ray_head):
     """ja-pairs (expand step, two aggregates, image fetching from the crawl, NSFW model) on both engines."""
     env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
-    crawl = tmp_path / "crawl"
-    pages = [str(root / "examples/data/html" / f) for f in
-             ("postlight__www.ipa.go.jp.html", "readability__hukumusume__source.html", "trafilatura__nhk.or.jp.k100.html")]  # fmt: skip
-    subprocess.run([sys.executable, "examples/build_crawl.py", "--pages", *pages,
-                    str(root / "examples/data/ja-pages/newspaper4k__japanese_article.html"),
-                    "--out", str(crawl), "--parts", "2"], cwd=root, check=True, capture_output=True)  # fmt: skip
-    text = (root / "recipes/ja-pairs.yaml").read_text().replace("examples/data/ja-crawl", str(crawl))
-    text = text.replace("runs/image-cache", str(tmp_path / "cache"))
-    recipe = tmp_path / "ja-pairs.yaml"
-    recipe.write_text(text)
+    pages = ("html/postlight__www.ipa.go.jp.html", "html/readability__hukumusume__source.html",
+             "html/trafilatura__nhk.or.jp.k100.html", "ja-pages/newspaper4k__japanese_article.html")  # fmt: skip
+    recipe = recipe_on_small_crawl(root, tmp_path, "recipes/ja-pairs.yaml", pages)
     local, ray_out = tmp_path / "local", tmp_path / "ray"
     cmd = [sys.executable, "-m", "polyvlm.cli", "run", str(recipe), "--quiet"]
     res = subprocess.run([*cmd, "-o", str(local)], cwd=root, env=env, capture_output=True, text=True)

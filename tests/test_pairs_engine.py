@@ -1,12 +1,21 @@
 """Pages → image-text pairs through the engine: expand-step accounting, aggregates over pairs, resume."""
 
+import glob
+import io
 import json
+import subprocess
+import sys
+
+import webdataset as wds
+from PIL import Image
 
 from engine_outputs import parquet_records, side_files
+from pair_crawl import recipe_on_small_crawl
 from polyvlm.core.recipe import load_recipe
-from polyvlm.core.records import ImageRef, Pair
+from polyvlm.core.records import Document, ImageRef, Pair
 from polyvlm.core.step import Drop
 from polyvlm.engine.run import run_recipe
+from polyvlm.image.domain_cap import DomainDownsample
 from polyvlm.image.pairs import ImageTextPairs
 from polyvlm.image.phash_dedup import PhashDedup
 from polyvlm.text.frequency_cap import TextFrequencyCap
@@ -75,8 +84,6 @@ def test_expand_step_accounting_adds_up(tmp_path, write_recipe):
 
 
 def test_image_text_pairs_expand():
-    from polyvlm.core.records import Document
-
     doc = Document(id="d", url="https://ex.jp/", images=[
         ImageRef(url="https://ex.jp/a.jpg", alt="犬", dom_index=3),
         ImageRef(url="https://ex.jp/a.jpg", alt="犬", dom_index=9),
@@ -136,21 +143,7 @@ def test_text_frequency_cap_counts_corpus_wide():
 
 def test_ja_pairs_recipe_end_to_end(root, tmp_path):
     """The shipped recipe on a small demo crawl: WebDataset pairs, Parquet index, rejects, dataset card."""
-    import glob
-    import subprocess
-    import sys
-
-    import webdataset as wds
-    from PIL import Image
-
-    crawl = tmp_path / "crawl"
-    pages = [str(root / "examples/data/html" / f) for f in ("postlight__www.ipa.go.jp.html", "readability__hukumusume__source.html")]  # fmt: skip
-    pages.append(str(root / "examples/data/ja-pages/postlight__www.asahi.com.html"))
-    subprocess.run([sys.executable, "examples/build_crawl.py", "--pages", *pages, "--out", str(crawl)],
-                   cwd=root, check=True, capture_output=True)  # fmt: skip
-    text = (root / "recipes/ja-pairs.yaml").read_text().replace("examples/data/ja-crawl", str(crawl))
-    recipe = tmp_path / "ja-pairs.yaml"
-    recipe.write_text(text.replace("runs/image-cache", str(tmp_path / "cache")))
+    recipe = recipe_on_small_crawl(root, tmp_path, "recipes/ja-pairs.yaml")
     out = tmp_path / "out"
     res = subprocess.run([sys.executable, "-m", "polyvlm.cli", "run", str(recipe), "-o", str(out), "--quiet"],
                          cwd=root, capture_output=True, text=True)  # fmt: skip
@@ -169,7 +162,7 @@ def test_ja_pairs_recipe_end_to_end(root, tmp_path):
     for s in samples:
         meta = json.loads(s["json"])
         assert s["txt"].decode() == meta["text"] and meta["kind"] == "pair"
-        Image.open(__import__("io").BytesIO(s["jpg"])).verify()  # every image is a real JPEG
+        Image.open(io.BytesIO(s["jpg"])).verify()  # every image is a real JPEG
     rejects = [r for rs in side_files(str(out), "rejects").values() for r in rs]
     reasons = {r["reason"] for r in rejects}
     assert {"url_extension:.gif", "too_short", "aspect_ratio"} <= reasons
@@ -180,19 +173,15 @@ def test_ja_pairs_recipe_end_to_end(root, tmp_path):
 
 
 def test_clip_recipe_stops_before_work_without_weights(root, tmp_path):
-    import subprocess
-    import sys
-
+    recipe = recipe_on_small_crawl(root, tmp_path, "recipes/ja-pairs-clip.yaml")
     out = tmp_path / "out"
-    res = subprocess.run([sys.executable, "-m", "polyvlm.cli", "run", "recipes/ja-pairs-clip.yaml", "-o", str(out)],
+    res = subprocess.run([sys.executable, "-m", "polyvlm.cli", "run", str(recipe), "-o", str(out)],
                          cwd=root, capture_output=True, text=True)  # fmt: skip
     assert res.returncode != 0 and "clip_score" in res.stderr and "Traceback" not in res.stderr
     assert not out.exists()
 
 
 def test_domain_downsample_keeps_n_per_host_whatever_the_merge_order():
-    from polyvlm.image.domain_cap import DomainDownsample
-
     items = [((s, i, 0), Pair(id=f"{s}-{i}", text="t", image=ImageRef(url=f"https://{host}/{s}-{i}.jpg")))
              for s in range(3) for i, host in enumerate(["cdn.example"] * 10 + ["rare.example"] * 2)]  # fmt: skip
     kept_sets = []
