@@ -14,5 +14,5 @@ from polyvlm.image import (
     size_filter,
     url_rules,
 )
-from polyvlm.io import html_extract, html_files, jsonl, parquet, warc, webdataset_writer
+from polyvlm.io import conversation_formats, html_extract, html_files, jsonl, parquet, warc, webdataset_writer
 from polyvlm.text import adult_ja, alt_rules, exact_dedup, frequency_cap, ja, langid, length, whitespace

@@ -7,7 +7,7 @@ from typing import Any
 from polyvlm.report.pair_profile import merge_profiles
 
 
-def _add_counts(into: dict[str, int], more: dict[str, int]) -> None:
+def _add_counts(into: dict[str, Any], more: dict[str, Any]) -> None:
     for key, n in more.items():
         into[key] = into.get(key, 0) + n
 
@@ -25,6 +25,7 @@ def merge_unit_stats(
     totals = {"kept": 0, "rejected": 0, "errors": 0, "created": 0}
     samples: list[dict[str, Any]] = []
     profiles: list[dict[str, Any]] = []
+    metrics: dict[str, dict[str, float]] = {}
     for unit in sorted(units, key=lambda u: (u["phase"], u["shard"])):
         s = unit["stats"]
         if "read" in s:
@@ -42,12 +43,16 @@ def merge_unit_stats(
         totals["created"] += s.get("created", 0)
         if "pairs" in s:
             profiles.append(s["pairs"])
+        for label, counters in s.get("metrics", {}).items():
+            _add_counts(metrics.setdefault(label, {}), counters)
         if unit["phase"] == last_phase:
             totals["kept"] += s["kept"]
             _add_counts(written, s["written"])
             samples.extend(s.get("samples", []))
     records_in = read["records"] + sum(read["errors"].values())
-    extra = {"pairs": merge_profiles(profiles)} if profiles else {}
+    extra: dict[str, Any] = {"pairs": merge_profiles(profiles)} if profiles else {}
+    if metrics:
+        extra["metrics"] = metrics
     return {
         "read": read,
         "steps": [steps[label] for label, _ in step_order],
@@ -82,4 +87,7 @@ def format_funnel(stats: dict[str, Any]) -> str:
     )
     for label, n in stats["written"].items():
         lines.append(f"  {label}: {n} records")
+    for label, counters in stats.get("metrics", {}).items():
+        shown = ", ".join(f"{k} {v:,.4g}" for k, v in sorted(counters.items()))
+        lines.append(f"  {label}: {shown}")
     return "\n".join(lines)

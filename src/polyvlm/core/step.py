@@ -61,6 +61,10 @@ class Step:
     def check(self) -> None:
         """Fail before work starts when this step cannot run here (missing model, bad path)."""
 
+    def metrics(self) -> dict[str, float]:
+        """Counters of this process since setup (model calls, tokens, cost ...); the engine sums their growth."""
+        return {}
+
     def __getstate__(self) -> dict[str, Any]:
         # workers get the parameters only; each sets itself up again
         return {"params": self.params, "label": self.label}

@@ -96,6 +96,9 @@ def run_unit(
             state = pickle.load(f)
         rows = apply_aggregate(rows, phase.apply, state)
     rows = apply_steps(rows, phase.steps)
+    for step in phase.steps:
+        step.ensure_setup()  # counters are per process (a client is shared by units): read them set up
+    before = {s.label: s.metrics() for s in phase.steps}
     partial = None
     if phase.observe is not None:
         partial = phase.observe.init_state()
@@ -123,8 +126,20 @@ def run_unit(
     if partial is not None:
         write_atomic(rd.partial(phase.index, shard), pickle.dumps(partial))
     stats = sink.commit()
+    stats["metrics"] = metrics_growth(phase.steps, before)
     write_json_atomic(rd.done(phase.index, shard), stats)  # last: the unit counts as done only now
     return stats
+
+
+def metrics_growth(steps: list[Step], before: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """How much each step's counters grew during a unit (workers run many units: counters are cumulative)."""
+    out = {}
+    for step in steps:
+        start = before.get(step.label, {})
+        grown = {k: v - start.get(k, 0) for k, v in step.metrics().items() if v - start.get(k, 0)}
+        if grown:
+            out[step.label] = grown
+    return out
 
 
 def merge_partials(root: str, phase: Phase, n_shards: int) -> None:

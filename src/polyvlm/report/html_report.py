@@ -57,6 +57,13 @@ def render_report(recipe: Recipe, stats: dict[str, Any]) -> str:
         f"<tr><td>{escape(k)}</td><td class=n>{v}</td></tr>" for k, v in stats["written"].items()
     )
     made = f" (+{t['created']} made by expand steps)" if t.get("created") else ""
+    metrics = "".join(
+        f"<tr><td>{escape(label)}</td><td>{escape(k)}</td><td class=n>{v:,.6g}</td></tr>"
+        for label, counters in stats.get("metrics", {}).items()
+        for k, v in sorted(counters.items())
+    )
+    if metrics:
+        metrics = f"<h2>Step counters</h2><table><tr><th>step</th><th>counter</th><th>value</th></tr>{metrics}</table>"
     card = pair_card_html(stats["pairs"]) if stats.get("pairs") else ""
     balance = (
         "" if stats["balanced"] else "<p class=bad>The counts do not add up: please report this run.</p>"
@@ -70,6 +77,6 @@ recipe <code>{escape(recipe.path)}</code> <small>sha256 {recipe.hash[:12]}</smal
 <p>{t["records_in"]} records in{made}: <b>{t["kept"]}</b> kept, {t["rejected"]} rejected (see <code>rejects/</code>),
 {t["errors"]} errors (see <code>errors.jsonl</code>).</p>{balance}
 <h2>Drop reasons</h2><table><tr><th>step</th><th>reason</th><th>records</th></tr>{"".join(reasons)}</table>
-<h2>Outputs</h2><table><tr><th>output</th><th>records</th></tr>{written}</table>
+<h2>Outputs</h2><table><tr><th>output</th><th>records</th></tr>{written}</table>{metrics}
 {card}{"<h2>Sample records</h2>" + samples if samples else ""}
 </html>"""

@@ -1,0 +1,94 @@
+"""LLaVA JSON and OpenAI-messages JSONL outputs of samples, and step counters summed into stats.json."""
+
+import glob
+import json
+
+from polyvlm.core.recipe import load_recipe
+from polyvlm.core.records import ImageRef, Message, Sample, record_to_json
+from polyvlm.core.step import MapStep, register
+from polyvlm.engine.run import run_recipe
+from polyvlm.io.conversation_formats import to_llava, to_messages
+
+
+def _sample(i: int) -> Sample:
+    return Sample(
+        id=f"s{i}",
+        images=[ImageRef(path=f"img/{i}.jpg"), ImageRef(url=f"https://x/{i}b.png")],
+        messages=[
+            Message("user", "<image>\nこれは何ですか？"),
+            Message("assistant", "猫です。"),
+            Message("user", "こちらは？<image>"),
+            Message("assistant", "犬です。"),
+        ],
+        task="conversation",
+        language="ja",
+    )
+
+
+def test_llava_and_messages_forms():
+    s = _sample(0)
+    assert to_llava(s) == {
+        "id": "s0",
+        "image": ["img/0.jpg", "https://x/0b.png"],
+        "conversations": [
+            {"from": "human", "value": "<image>\nこれは何ですか？"},
+            {"from": "gpt", "value": "猫です。"},
+            {"from": "human", "value": "こちらは？<image>"},
+            {"from": "gpt", "value": "犬です。"},
+        ],
+    }
+    msgs = to_messages(s)["messages"]
+    assert msgs[0]["content"] == [
+        {"type": "image_url", "image_url": {"url": "img/0.jpg"}},
+        {"type": "text", "text": "これは何ですか？"},
+    ]
+    assert msgs[2]["content"] == [
+        {"type": "text", "text": "こちらは？"},
+        {"type": "image_url", "image_url": {"url": "https://x/0b.png"}},
+    ]
+    assert msgs[1] == {"role": "assistant", "content": [{"type": "text", "text": "猫です。"}]}
+
+
+@register
+class _CountingStep(MapStep):
+    """Counts the records it sees, as a model-calling step counts its calls."""
+
+    name = "test_counting"
+    seen = 0
+
+    def apply(self, record):
+        type(self).seen += 1
+        return record
+
+    def metrics(self):
+        return {"calls": float(type(self).seen), "cost_usd": 0.25 * type(self).seen}
+
+
+def test_writers_and_metrics_through_a_run(tmp_path, write_recipe):
+    data = tmp_path / "in"
+    data.mkdir()
+    for part in (0, 1):
+        (data / f"p{part}.jsonl").write_text(
+            "".join(record_to_json(_sample(3 * part + i)) + "\n" for i in range(3))
+        )
+    recipe = load_recipe(
+        write_recipe(f"""
+        inputs: [{data}/*.jsonl]
+        steps:
+          - test_counting: {{}}
+        outputs:
+          - write_llava_json: {{path: llava}}
+          - write_messages_jsonl: {{path: messages}}
+        """)
+    )
+    stats = run_recipe(recipe, output=str(tmp_path / "out"), progress=False, workers=2)
+    assert stats["metrics"]["test_counting"] == {
+        "calls": 6.0,
+        "cost_usd": 1.5,
+    }  # summed over units, not doubled
+    llava = [r for f in sorted(glob.glob(str(tmp_path / "out/llava/*.json"))) for r in json.load(open(f))]
+    assert [r["id"] for r in llava] == [f"s{i}" for i in range(6)]
+    lines = [
+        json.loads(x) for f in sorted(glob.glob(str(tmp_path / "out/messages/*.jsonl"))) for x in open(f)
+    ]
+    assert len(lines) == 6 and all(len(x["messages"]) == 4 for x in lines)
