@@ -1,5 +1,6 @@
 """The same recipe gives the same records on a real local Ray cluster (127.0.0.1) as on the local engine."""
 
+import json
 import os
 import shutil
 import socket
@@ -67,3 +68,6 @@ def test_pair_recipe_gives_the_same_pairs_on_ray(root, tmp_path, ray_head):
     assert all(p["image"]["phash"] and "nsfw" in p["image"]["scores"] for p in pairs)
     assert side_files(str(ray_out), "rejects") == side_files(str(local), "rejects")
     assert funnel(str(ray_out)) == funnel(str(local))
+    stats = [json.loads((out / "stats.json").read_text()) for out in (local, ray_out)]
+    fetched = next(s["out"] for s in stats[0]["steps"] if s["label"] == "fetch_images")
+    assert stats[0]["metrics"] == stats[1]["metrics"] == {"fetch_images": {"images_from_warc": fetched}}

@@ -13,12 +13,12 @@ from polyvlm.core.recipe import Recipe, RecipeError
 from polyvlm.core.step import Aggregate, BatchStep, ReadStep, Step, WriteStep
 from polyvlm.engine.rows import OK, Row, apply_aggregate, apply_steps, observe_rows, read_rows
 from polyvlm.engine.shard_sink import ShardSink
-from polyvlm.engine.units import Phase, phases
+from polyvlm.engine.units import Phase, metrics_growth, phases
 
 ROW_SCHEMA = pa.schema(
     [("shard", pa.int64()), ("idx", pa.int64()), ("phase", pa.int64()), ("status", pa.string()),
      ("step", pa.string()), ("reason", pa.string()), ("detail", pa.string()), ("sub", pa.int64()),
-     ("origin", pa.string()), ("rec", pa.large_string())]
+     ("origin", pa.string()), ("metrics", pa.string()), ("rec", pa.large_string())]
 )  # fmt: skip
 CHUNK = 256  # rows per block a reader emits
 
@@ -56,7 +56,16 @@ class _Steps:
         self.steps = steps
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        return _table(list(apply_steps(_rows(batch), self.steps)))
+        for step in self.steps:
+            step.ensure_setup()
+        before = {s.label: s.metrics() for s in self.steps}
+        rows = list(apply_steps(_rows(batch), self.steps))
+        grown = metrics_growth(self.steps, before)
+        if grown and rows:  # the counters ride on the batch's first row to the shard's sink
+            carried = json.loads(rows[0].metrics or "{}")
+            carried.update(grown)
+            rows[0].metrics = json.dumps(carried)
+        return _table(rows)
 
 
 class _Observe:
@@ -116,6 +125,12 @@ def _finish_shard(root: str, plan: list[Phase], reader_label: str, writers: list
                   shard: int, rows: list[Row]) -> list[dict[str, Any]]:  # fmt: skip
     """Route one shard's final rows through the same sinks as the local engine, phase by phase."""
     rows.sort(key=lambda r: (r.idx, r.sub))
+    metrics: dict[str, dict[str, float]] = {}
+    for row in rows:
+        for label, counters in json.loads(row.metrics or "{}").items():
+            mine = metrics.setdefault(label, {})
+            for k, v in counters.items():
+                mine[k] = mine.get(k, 0) + v
     units = []
     for phase in plan:
         last = phase.index == len(plan) - 1
@@ -128,6 +143,8 @@ def _finish_shard(root: str, plan: list[Phase], reader_label: str, writers: list
                 row = Row(row.shard, row.idx, row.record, phase.index, sub=row.sub, origin=row.origin)
             sink.add(row)
         units.append({"phase": phase.index, "shard": shard, "stats": sink.commit()})
+    if units:
+        units[0]["stats"]["metrics"] = metrics
     return units
 
 

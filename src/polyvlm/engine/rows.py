@@ -32,6 +32,7 @@ class Row:
     detail: str = ""
     sub: int = 0
     origin: str = ""
+    metrics: str = ""  # Ray engine only: step counters (JSON) of the batch this row came out first of
 
     @property
     def position(self) -> tuple[int, int, int]:
@@ -50,6 +51,7 @@ class Row:
             "detail": self.detail,
             "sub": self.sub,
             "origin": self.origin,
+            "metrics": self.metrics,
             "rec": record_to_json(self.record) if self.record is not None else "",
         }
 
@@ -60,6 +62,7 @@ class Row:
         return cls(
             int(d["shard"]), int(d["idx"]), record_from_json(rec) if rec else None, int(d["phase"]),
             d["status"], d["step"], d["reason"], d["detail"], int(d.get("sub") or 0), d.get("origin") or "",
+            d.get("metrics") or "",
         )  # fmt: skip
 
 

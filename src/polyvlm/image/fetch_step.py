@@ -149,6 +149,7 @@ class FetchImages(BatchStep):
     def setup(self) -> None:
         p = self.params
         self._fetcher = Fetcher(self.settings())
+        self._counts: dict[str, float] = {}
         self._cache = FetchCache(self._cache_root()) if p.use_cache else None
         self._warcs = None
         if p.warc_images:
@@ -242,4 +243,9 @@ class FetchImages(BatchStep):
         pair.image.sha256 = sha256
         pair.image.format = fmt
         pair.metadata["image_source"] = source
+        self._counts[f"images_from_{source}"] = self._counts.get(f"images_from_{source}", 0) + 1
         return pair
+
+    def metrics(self) -> dict[str, float]:
+        """Images served per source (warc, cache, http): what a run paid for in downloads."""
+        return dict(getattr(self, "_counts", {}))
