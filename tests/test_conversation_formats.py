@@ -92,3 +92,7 @@ def test_writers_and_metrics_through_a_run(tmp_path, write_recipe):
         json.loads(x) for f in sorted(glob.glob(str(tmp_path / "out/messages/*.jsonl"))) for x in open(f)
     ]
     assert len(lines) == 6 and all(len(x["messages"]) == 4 for x in lines)
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert "Samples kept" in report and "conversation" in report and "猫です。" in report
+    saved = json.loads((tmp_path / "out" / "stats.json").read_text())
+    assert saved["conversations"] == {"counts": {"-|ja|conversation": 6}, "turns": 24}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from polyvlm.report.pair_profile import merge_profiles
+from polyvlm.report.sample_profile import merge_sample_profiles
 
 
 def _add_counts(into: dict[str, Any], more: dict[str, Any]) -> None:
@@ -25,6 +26,7 @@ def merge_unit_stats(
     totals = {"kept": 0, "rejected": 0, "errors": 0, "created": 0}
     samples: list[dict[str, Any]] = []
     profiles: list[dict[str, Any]] = []
+    sample_profiles: list[dict[str, Any]] = []
     metrics: dict[str, dict[str, float]] = {}
     for unit in sorted(units, key=lambda u: (u["phase"], u["shard"])):
         s = unit["stats"]
@@ -43,6 +45,8 @@ def merge_unit_stats(
         totals["created"] += s.get("created", 0)
         if "pairs" in s:
             profiles.append(s["pairs"])
+        if "conversations" in s:
+            sample_profiles.append(s["conversations"])
         for label, counters in s.get("metrics", {}).items():
             _add_counts(metrics.setdefault(label, {}), counters)
         if unit["phase"] == last_phase:
@@ -51,6 +55,8 @@ def merge_unit_stats(
             samples.extend(s.get("samples", []))
     records_in = read["records"] + sum(read["errors"].values())
     extra: dict[str, Any] = {"pairs": merge_profiles(profiles)} if profiles else {}
+    if sample_profiles:
+        extra["conversations"] = merge_sample_profiles(sample_profiles)
     if metrics:
         extra["metrics"] = metrics
     return {

@@ -51,6 +51,9 @@ def finalize_run(
     gallery = stats.get("pairs")
     if gallery:  # thumbnails go to the report only; stats.json keeps the histograms
         stats["pairs"] = {"hist": gallery["hist"], "edges": gallery["edges"]}
+    conversations = stats.get("conversations")
+    if conversations:
+        stats["conversations"] = {"counts": conversations["counts"], "turns": conversations["turns"]}
     write_json_atomic(os.path.join(root, "stats.json"), stats)
     parts = sorted(glob.glob(os.path.join(root, "_errors", "*.jsonl")))
     errors = "".join(open(p, encoding="utf-8").read() for p in parts)
@@ -67,5 +70,8 @@ def finalize_run(
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     write_json_atomic(os.path.join(root, "manifest.json"), manifest)
-    write_atomic(os.path.join(root, "report.html"), render_report(recipe, {**stats, "pairs": gallery}))
+    write_atomic(
+        os.path.join(root, "report.html"),
+        render_report(recipe, {**stats, "pairs": gallery, "conversations": conversations}),
+    )
     return stats

@@ -6,11 +6,12 @@ import json
 import os
 from typing import Any
 
-from polyvlm.core.records import Document, Pair
+from polyvlm.core.records import Document, Pair, Sample
 from polyvlm.core.step import WriteStep
 from polyvlm.engine.atomic import TMP_SUFFIX
 from polyvlm.engine.rows import ERROR, OK, REJECTED, SKIPPED, Row
 from polyvlm.report.pair_profile import PairProfile
+from polyvlm.report.sample_profile import SampleProfile
 
 
 def shard_name(shard: int) -> str:
@@ -110,6 +111,7 @@ class ShardSink:
         self._writers = [(w, w.open(out_dir, shard_name(shard), shard_size)) for w in writers or []]
         self._last = writers is not None  # kept rows of earlier phases are not final: profile them at the end
         self._profile: PairProfile | None = None
+        self._samples_profile: SampleProfile | None = None
         # streamed to temporary files so a shard with millions of rejects stays in bounded memory
         self._side = {}
         for kind in ("rejects", "_errors"):
@@ -123,6 +125,13 @@ class ShardSink:
         if isinstance(row.record, Pair) and row.status in (OK, REJECTED) and (self._last or row.status != OK):
             self._profile = self._profile or PairProfile()
             self._profile.add(row.record, row.status == OK, row.step, row.reason)
+        elif (
+            isinstance(row.record, Sample)
+            and row.status in (OK, REJECTED)
+            and (self._last or row.status != OK)
+        ):
+            self._samples_profile = self._samples_profile or SampleProfile()
+            self._samples_profile.add(row.record, row.status == OK, row.step, row.reason)
         if row.status == OK:
             for writer, handle in self._writers:
                 handle.write(row.record)  # type: ignore[arg-type]
@@ -147,6 +156,8 @@ class ShardSink:
             os.replace(f.name, final)
         if self._profile is not None:
             self.stats["pairs"] = self._profile.to_dict()
+        if self._samples_profile is not None:
+            self.stats["conversations"] = self._samples_profile.to_dict()
         return self.stats
 
     def abort(self) -> None:

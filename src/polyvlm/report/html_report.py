@@ -7,11 +7,12 @@ from typing import Any
 
 from polyvlm.core.recipe import Recipe
 from polyvlm.report.pair_card import CARD_STYLE, pair_card_html
+from polyvlm.report.sample_card import sample_card_html
 
 _STYLE = """body{font-family:system-ui,'Noto Sans CJK JP',sans-serif;margin:2em;max-width:70em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}
 td.n{text-align:right;font-variant-numeric:tabular-nums}.bad{color:#b00}.sample{border:1px solid #ddd;padding:.6em;margin:.6em 0}
-.sample p{white-space:pre-wrap;margin:.3em 0}small{color:#666}"""
+.sample p{white-space:pre-wrap;margin:.3em 0}small{color:#666}.sample img{max-width:160px;max-height:160px;float:right;margin-left:.6em}"""
 
 
 def funnel_svg(stats: dict[str, Any]) -> str:
@@ -65,6 +66,8 @@ def render_report(recipe: Recipe, stats: dict[str, Any]) -> str:
     if metrics:
         metrics = f"<h2>Step counters</h2><table><tr><th>step</th><th>counter</th><th>value</th></tr>{metrics}</table>"
     card = pair_card_html(stats["pairs"]) if stats.get("pairs") else ""
+    if stats.get("conversations"):
+        card += sample_card_html(stats["conversations"], stats.get("metrics", {}))
     balance = (
         "" if stats["balanced"] else "<p class=bad>The counts do not add up: please report this run.</p>"
     )

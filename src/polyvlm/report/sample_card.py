@@ -1,0 +1,46 @@
+"""The dataset-card part of report.html for conversations: counts, model-call totals, a gallery of samples."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+TOTALS = ("calls", "cache_hits", "retries", "prompt_tokens", "completion_tokens", "cost_usd")
+
+
+def _sample(entry: dict[str, Any]) -> str:
+    thumb = f'<img src="{escape(entry["thumb"])}" alt="">' if entry.get("thumb") else ""
+    turns = "".join(
+        f"<p><b>{escape(role)}</b> {escape(content)}</p>" for role, content in entry.get("messages", [])
+    )
+    why = (
+        f"<div class=why>{escape(entry['step'])}: {escape(entry['reason'])}</div>"
+        if entry.get("reason")
+        else ""
+    )
+    meta = " · ".join(escape(str(entry.get(k) or "")) for k in ("task", "language", "generator", "license"))
+    return f"<div class=sample>{thumb}<small>{escape(entry['id'])} · {meta}</small>{why}{turns}</div>"
+
+
+def sample_card_html(samples: dict[str, Any], metrics: dict[str, dict[str, float]]) -> str:
+    """Counts per generator, language and task; model-call totals; kept and dropped samples."""
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{escape(part)}</td>" for part in key.split("|")) + f"<td class=n>{n}</td></tr>"
+        for key, n in sorted(samples["counts"].items())
+    )
+    totals: dict[str, float] = {}
+    for counters in metrics.values():
+        for k in TOTALS:
+            totals[k] = totals.get(k, 0) + counters.get(k, 0)
+    calls = "".join(f"<tr><td>{k}</td><td class=n>{v:,.6g}</td></tr>" for k, v in totals.items() if v)
+    kept = "".join(_sample(e) for e in samples["kept"]) or "<p>none kept</p>"
+    dropped = "".join(
+        f"<h3>{escape(key)}</h3>{''.join(_sample(e) for e in entries)}"
+        for key, entries in sorted(samples["dropped"].items())
+    )
+    return (
+        "<h2>Samples kept</h2><table><tr><th>generator</th><th>language</th><th>task</th><th>samples</th></tr>"
+        f"{rows}</table><p>{samples['turns']} turns in all.</p>"
+        + (f"<h2>Model calls</h2><table>{calls}</table>" if calls else "")
+        + f"<h2>Gallery: kept</h2>{kept}<h2>Gallery: dropped, by rule</h2>{dropped or '<p>nothing dropped</p>'}"
+    )

@@ -1,0 +1,75 @@
+"""What a dataset card shows of a conversation corpus: counts per generator, language and task, and samples."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from polyvlm.core.records import Sample
+from polyvlm.report.pair_profile import thumbnail
+
+KEPT_PER_SHARD = 6
+DROPPED_PER_REASON = 2
+
+
+def sample_image_bytes(sample: Sample) -> bytes | None:
+    """The first image's bytes: held in the record, or read from its path (None when neither works)."""
+    if not sample.images:
+        return None
+    image = sample.images[0]
+    if image.data is not None:
+        return image.data
+    if image.path:
+        try:
+            with open(image.path, "rb") as f:
+                return f.read()
+        except OSError:
+            return None
+    return None
+
+
+class SampleProfile:
+    """Accumulates one shard's counts and gallery entries; `merge_sample_profiles` joins shards."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}  # "generator|language|task" -> kept samples
+        self.turns = 0
+        self.kept: list[dict[str, Any]] = []
+        self.dropped: dict[str, list[dict[str, Any]]] = {}
+
+    def add(self, sample: Sample, kept: bool, step: str = "", reason: str = "") -> None:
+        """Count a kept sample; keep a few kept and dropped samples for the gallery."""
+        if kept:
+            key = f"{sample.provenance.generator or '-'}|{sample.language or '-'}|{sample.task or '-'}"
+            self.counts[key] = self.counts.get(key, 0) + 1
+            self.turns += len(sample.messages)
+            if len(self.kept) < KEPT_PER_SHARD:
+                self.kept.append(self._entry(sample, step, reason))
+            return
+        bucket = self.dropped.setdefault(f"{step}: {reason}", [])
+        if len(bucket) < DROPPED_PER_REASON:
+            bucket.append(self._entry(sample, step, reason))
+
+    @staticmethod
+    def _entry(sample: Sample, step: str, reason: str) -> dict[str, Any]:
+        return {"id": sample.id, "task": sample.task, "language": sample.language,
+                "generator": sample.provenance.generator, "license": sample.provenance.license,
+                "messages": [[m.role, m.content[:600]] for m in sample.messages[:8]],
+                "step": step, "reason": reason, "thumb": thumbnail(sample_image_bytes(sample))}  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form kept in a unit's stats."""
+        return {"counts": self.counts, "turns": self.turns, "kept": self.kept, "dropped": self.dropped}
+
+
+def merge_sample_profiles(profiles: list[dict[str, Any]], kept_max: int = 18) -> dict[str, Any]:
+    """Join shards' profiles (in shard order): counts add up, galleries are capped."""
+    out = SampleProfile().to_dict()
+    for p in profiles:
+        for key, n in p["counts"].items():
+            out["counts"][key] = out["counts"].get(key, 0) + n
+        out["turns"] += p["turns"]
+        out["kept"].extend(p["kept"][: max(0, kept_max - len(out["kept"]))])
+        for key, entries in p["dropped"].items():
+            bucket = out["dropped"].setdefault(key, [])
+            bucket.extend(entries[: max(0, DROPPED_PER_REASON - len(bucket))])
+    return out
