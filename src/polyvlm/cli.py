@@ -8,6 +8,7 @@ import click
 
 from polyvlm.core.recipe import RecipeError, load_recipe
 from polyvlm.core.stats import format_funnel
+from polyvlm.core.step import StopRun
 from polyvlm.model.cli import chat, model  # click only: torch loads when a model command runs
 
 
@@ -25,16 +26,29 @@ def cli() -> None:
 @click.option("--ray-address", help="Ray cluster to join, e.g. 127.0.0.1:6379 (default: start a local one).")
 @click.option("--fresh", is_flag=True, help="Delete the output directory first instead of resuming.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option(
+    "--endpoint", help="Send every model call to this OpenAI-compatible URL, e.g. http://127.0.0.1:8000/v1."
+)
+@click.option("--endpoint-model", help="With --endpoint: the model name to ask for (default: each step's).")
+@click.option("--api-key-env", help="With --endpoint: the environment variable holding the API key.")
 def run(recipe: str, engine: str, output: str | None, workers: int | None, ray_address: str | None,
-        fresh: bool, quiet: bool) -> None:  # fmt: skip
+        fresh: bool, quiet: bool, endpoint: str | None, endpoint_model: str | None,
+        api_key_env: str | None) -> None:  # fmt: skip
     """Run RECIPE; an interrupted run resumes where it stopped when run again."""
     from polyvlm.engine.run import run_recipe
 
     try:
         r = load_recipe(recipe)
+        if endpoint:
+            from polyvlm.clients.endpoint_override import point_at_endpoint
+
+            if not point_at_endpoint(r, endpoint, endpoint_model, api_key_env):
+                raise RecipeError(f"{recipe} has no step that calls a model: --endpoint changes nothing")
         stats = run_recipe(r, output, engine, workers, ray_address, fresh, progress=not quiet)
     except RecipeError as e:
         raise click.ClickException(str(e)) from None
+    except StopRun as e:
+        raise click.ClickException(f"run stopped: {e}. Run the same command again to resume.") from None
     click.echo(format_funnel(stats))
     click.echo(
         f"wrote {output or r.output_dir} (stats.json, manifest.json, report.html, rejects/, errors.jsonl)"

@@ -53,7 +53,7 @@ def finalize_run(
         stats["pairs"] = {"hist": gallery["hist"], "edges": gallery["edges"]}
     conversations = stats.get("conversations")
     if conversations:
-        stats["conversations"] = {"counts": conversations["counts"], "turns": conversations["turns"]}
+        stats["conversations"] = {k: conversations[k] for k in ("counts", "licenses", "turns")}
     write_json_atomic(os.path.join(root, "stats.json"), stats)
     parts = sorted(glob.glob(os.path.join(root, "_errors", "*.jsonl")))
     errors = "".join(open(p, encoding="utf-8").read() for p in parts)

@@ -8,7 +8,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from polyvlm.core.records import Record, record_from_json, record_to_json
-from polyvlm.core.step import Aggregate, BatchStep, Drop, ExpandStep, MapStep, ReadIssue, ReadStep, Step
+from polyvlm.core.step import (
+    Aggregate,
+    BatchStep,
+    Drop,
+    ExpandStep,
+    MapStep,
+    ReadIssue,
+    ReadStep,
+    Step,
+    StopRun,
+)
 
 OK, REJECTED, ERROR, SKIPPED = "ok", "rejected", "error", "skipped"
 SUB_BASE = 1 << 16  # children per record of one expand step; three nested expansions fit in an int64
@@ -140,6 +150,8 @@ def _run_batch(pending: list[Row], step: BatchStep) -> None:
         results = step.apply_batch([r.record for r in live])  # type: ignore[misc]
         if len(results) != len(live):
             raise RuntimeError(f"{step.name} returned {len(results)} results for {len(live)} records")
+    except StopRun:
+        raise  # the unit stays unfinished; a re-run resumes it (paid answers are in the cache)
     except Exception as e:  # noqa: BLE001 — the batch fails, each record is reported
         for r in live:
             _fail(r, step, e)

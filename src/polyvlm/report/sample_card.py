@@ -28,6 +28,10 @@ def sample_card_html(samples: dict[str, Any], metrics: dict[str, dict[str, float
         "<tr>" + "".join(f"<td>{escape(part)}</td>" for part in key.split("|")) + f"<td class=n>{n}</td></tr>"
         for key, n in sorted(samples["counts"].items())
     )
+    licenses = "".join(
+        "<tr>" + "".join(f"<td>{escape(part)}</td>" for part in key.split("|")) + f"<td class=n>{n}</td></tr>"
+        for key, n in sorted(samples.get("licenses", {}).items())
+    )
     totals: dict[str, float] = {}
     for counters in metrics.values():
         for k in TOTALS:
@@ -41,6 +45,8 @@ def sample_card_html(samples: dict[str, Any], metrics: dict[str, dict[str, float
     return (
         "<h2>Samples kept</h2><table><tr><th>generator</th><th>language</th><th>task</th><th>samples</th></tr>"
         f"{rows}</table><p>{samples['turns']} turns in all.</p>"
+        "<h2>Licence mix</h2><table><tr><th>source licence</th><th>generator licence</th><th>samples</th></tr>"
+        f"{licenses}</table>"
         + (f"<h2>Model calls</h2><table>{calls}</table>" if calls else "")
         + f"<h2>Gallery: kept</h2>{kept}<h2>Gallery: dropped, by rule</h2>{dropped or '<p>nothing dropped</p>'}"
     )

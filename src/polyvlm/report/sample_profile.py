@@ -32,6 +32,7 @@ class SampleProfile:
 
     def __init__(self) -> None:
         self.counts: dict[str, int] = {}  # "generator|language|task" -> kept samples
+        self.licenses: dict[str, int] = {}  # "source licence|generator licence" -> kept samples
         self.turns = 0
         self.kept: list[dict[str, Any]] = []
         self.dropped: dict[str, list[dict[str, Any]]] = {}
@@ -41,6 +42,8 @@ class SampleProfile:
         if kept:
             key = f"{sample.provenance.generator or '-'}|{sample.language or '-'}|{sample.task or '-'}"
             self.counts[key] = self.counts.get(key, 0) + 1
+            lic = f"{sample.provenance.license or '-'}|{sample.metadata.get('generator_license') or '-'}"
+            self.licenses[lic] = self.licenses.get(lic, 0) + 1
             self.turns += len(sample.messages)
             if len(self.kept) < KEPT_PER_SHARD:
                 self.kept.append(self._entry(sample, step, reason))
@@ -58,15 +61,17 @@ class SampleProfile:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form kept in a unit's stats."""
-        return {"counts": self.counts, "turns": self.turns, "kept": self.kept, "dropped": self.dropped}
+        return {"counts": self.counts, "licenses": self.licenses, "turns": self.turns, "kept": self.kept,
+                "dropped": self.dropped}  # fmt: skip
 
 
 def merge_sample_profiles(profiles: list[dict[str, Any]], kept_max: int = 18) -> dict[str, Any]:
     """Join shards' profiles (in shard order): counts add up, galleries are capped."""
     out = SampleProfile().to_dict()
     for p in profiles:
-        for key, n in p["counts"].items():
-            out["counts"][key] = out["counts"].get(key, 0) + n
+        for field in ("counts", "licenses"):
+            for key, n in p[field].items():
+                out[field][key] = out[field].get(key, 0) + n
         out["turns"] += p["turns"]
         out["kept"].extend(p["kept"][: max(0, kept_max - len(out["kept"]))])
         for key, entries in p["dropped"].items():

@@ -1,0 +1,106 @@
+"""Phrases of refusals, apologies and "as an AI" disclaimers, per language (data; matched case-folded, NFKC).
+
+`anywhere` phrases give a turn away wherever they occur; `opening` phrases (apologies) only within the
+first characters of a turn, since "sorry" later in an answer is usually content ("the sign says sorry").
+"""
+
+from __future__ import annotations
+
+ANYWHERE: dict[str, list[str]] = {
+    "en": [
+        "as an ai",
+        "as a language model",
+        "i'm just an ai",
+        "i am just an ai",
+        "i'm an ai",
+        "i am an ai",
+        "i cannot fulfill",
+        "i can't fulfill",
+        "i cannot assist with",
+        "i can't assist with",
+        "i cannot help with",
+        "i can't help with",
+        "i'm unable to",
+        "i am unable to",
+        "i cannot provide",
+        "i can't provide",
+        "i cannot see the image",
+        "i can't see the image",
+        "i'm not able to see",
+        "i am not able to see",
+        "i don't have the ability to see",
+    ],
+    "ja": [
+        "aiとして",
+        "aiアシスタントとして",
+        "言語モデルとして",
+        "ai言語モデル",
+        "お答えできません",
+        "お答えすることはできません",
+        "回答できません",
+        "回答することはできません",
+        "お手伝いできません",
+        "画像を見ることができません",
+        "画像を見ることはできません",
+        "画像を確認することができません",
+        "画像を確認できません",
+    ],
+    "fr": [
+        "en tant qu'ia",
+        "en tant qu'intelligence artificielle",
+        "en tant que modèle de langage",
+        "en tant qu'assistant ia",
+        "je ne peux pas vous aider",
+        "je ne suis pas en mesure de",
+        "je ne peux pas voir l'image",
+        "je ne peux pas fournir",
+    ],
+    "de": [
+        "als ki",
+        "als künstliche intelligenz",
+        "als sprachmodell",
+        "als ki-sprachmodell",
+        "ich kann ihnen dabei nicht helfen",
+        "ich kann dabei nicht helfen",
+        "ich bin nicht in der lage",
+        "ich kann das bild nicht sehen",
+    ],
+    "it": [
+        "come ia",
+        "come intelligenza artificiale",
+        "come modello linguistico",
+        "in quanto ia",
+        "non posso aiutarti",
+        "non sono in grado di",
+        "non posso vedere l'immagine",
+    ],
+    "es": [
+        "como ia",
+        "como una ia",
+        "como inteligencia artificial",
+        "como modelo de lenguaje",
+        "como un modelo de lenguaje",
+        "no puedo ayudarte",
+        "no puedo ayudar con",
+        "no estoy en condiciones de",
+        "no soy capaz de",
+        "no puedo ver la imagen",
+    ],
+}
+
+OPENING: dict[str, list[str]] = {
+    "en": [
+        "i'm sorry",
+        "i am sorry",
+        "sorry,",
+        "i apologize",
+        "i apologise",
+        "my apologies",
+        "unfortunately, i",
+    ],
+    "ja": ["申し訳", "すみません", "ごめんなさい", "残念ながら"],
+    "fr": ["je suis désolé", "je suis désolée", "désolé,", "désolée,", "je m'excuse", "malheureusement, je"],
+    "de": ["es tut mir leid", "tut mir leid", "leider kann ich", "entschuldigung", "ich entschuldige mich"],
+    "it": ["mi dispiace", "mi scuso", "purtroppo non posso", "spiacente"],
+    "es": ["lo siento", "lo lamento", "disculpa", "perdón", "lamentablemente, no puedo"],
+}
