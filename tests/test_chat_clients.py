@@ -24,7 +24,8 @@ from fake_openai_server import FakeOpenAIServer, answer_text
 from polyvlm.clients import openai_backend
 from polyvlm.clients.chat import ChatRequest, ChatSpec, LimitsSpec
 from polyvlm.clients.chat_open import CachedChatClient
-from polyvlm.clients.openai_backend import MALFORMED_RETRIES, EndpointDown, TokenBucket, retry_after_s
+from polyvlm.clients.limits import TokenBucket, retry_after_s
+from polyvlm.clients.openai_backend import MALFORMED_RETRIES, EndpointDown
 from polyvlm.core.recipe import RecipeError
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import email.utils
 import json
 import os
 import random
@@ -31,6 +30,7 @@ import aiohttp
 
 from polyvlm.clients.accounting import Accounting
 from polyvlm.clients.chat import ChatRequest, ChatResult, ChatSpec
+from polyvlm.clients.limits import TokenBucket, estimate_tokens, retry_after_s
 from polyvlm.clients.response_cache import merged_params
 from polyvlm.core.recipe import RecipeError
 from polyvlm.core.step import StopRun
@@ -39,8 +39,6 @@ T = TypeVar("T")
 MALFORMED_RETRIES = 2  # a malformed answer is usually the model's, not the network's: retry it less
 BREAKER_COOLDOWN_S = 60.0  # after the breaker opens, batches fail at once for this long
 MAX_RETRY_AFTER_S = 300.0  # a server asking for a longer pause is treated as down for this request
-IMAGE_TOKENS = 800  # estimate per image part (real counts come back in `usage`)
-DEFAULT_MAX_TOKENS = 512  # estimate when no max_tokens is given
 _INHERITED: list[Any] = []  # a forked child's copies of its parent's loop and session, never closed
 RETRY_STATUS = {408, 429} | set(range(500, 600))
 DOWN_STATUS = {401, 403, 404}  # every request will fail the same way: counts toward the breaker
@@ -66,82 +64,12 @@ class _Outcome:
     endpoint_failed: bool = False  # a final failure that says the endpoint (not this request) is broken
 
 
-def retry_after_s(headers: Any) -> float | None:
-    """Seconds a server asks to wait: `retry-after-ms`, or Retry-After as seconds or an HTTP date."""
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
 def proxy_for(url: str) -> str | None:
     """The proxy the environment names for a URL (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), as other clients use."""
     parts = urllib.parse.urlsplit(url)
     if not parts.hostname or urllib.request.proxy_bypass(parts.hostname):
         return None
     return urllib.request.getproxies().get(parts.scheme)
-
-
-def estimate_tokens(body: dict[str, Any]) -> int:
-    """Prompt chars/3 (+ a fixed guess per image) + max_tokens: what a request may cost before it is sent."""
-    chars = images = 0
-    for message in body.get("messages", []):
-        content = message.get("content")
-        if isinstance(content, str):
-            chars += len(content)
-        elif isinstance(content, list):
-            for part in content:
-                if isinstance(part, dict) and part.get("type") == "text":
-                    chars += len(str(part.get("text", "")))
-                else:
-                    images += 1
-    max_tokens = body.get("max_tokens") or body.get("max_completion_tokens") or DEFAULT_MAX_TOKENS
-    return chars // 3 + images * IMAGE_TOKENS + int(max_tokens)
-
-
-class TokenBucket:
-    """`per_minute` units a minute, with a one-second burst; a request bigger than the burst may go into debt."""
-
-    def __init__(self, per_minute: float) -> None:
-        self.rate = per_minute / 60.0
-        self.capacity = max(1.0, self.rate)
-        self.level = self.capacity
-        self.stamp = time.monotonic()
-        self.lock = asyncio.Lock()  # waiters queue in order instead of racing for each refill
-
-    def _refill(self) -> None:
-        now = time.monotonic()
-        self.level = min(self.capacity, self.level + (now - self.stamp) * self.rate)
-        self.stamp = now
-
-    async def take(self, n: float) -> None:
-        """Wait until `n` units may be spent, then spend them."""
-        async with self.lock:
-            self._refill()
-            need = min(n, self.capacity)
-            while self.level < need:
-                await asyncio.sleep((need - self.level) / self.rate)
-                self._refill()
-            self.level -= n
-
-    def give_back(self, n: float) -> None:
-        """Correct an estimate: positive gives units back, negative takes more (debt)."""
-        self._refill()
-        self.level = min(self.capacity, self.level + n)
 
 
 def _text_of(content: Any) -> str | None:
