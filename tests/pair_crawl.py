@@ -16,7 +16,9 @@ def recipe_on_small_crawl(root: Path, tmp: Path, recipe: str, pages: tuple[str, 
     paths = [str(root / "examples/data" / p) for p in pages]
     subprocess.run([sys.executable, "examples/build_crawl.py", "--pages", *paths, "--out", str(crawl)],
                    cwd=root, check=True, capture_output=True)  # fmt: skip
-    text = (root / recipe).read_text().replace("examples/data/ja-crawl", str(crawl))
+    text = (root / recipe).read_text()
+    for shipped in ("examples/data/ja-crawl", "examples/data/eu-crawl"):
+        text = text.replace(shipped, str(crawl))
     out = tmp / Path(recipe).name
     out.write_text(text.replace("runs/image-cache", str(tmp / "cache")))
     return out

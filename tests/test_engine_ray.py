@@ -71,3 +71,51 @@ def test_pair_recipe_gives_the_same_pairs_on_ray(root, tmp_path, ray_head):
     stats = [json.loads((out / "stats.json").read_text()) for out in (local, ray_out)]
     fetched = next(s["out"] for s in stats[0]["steps"] if s["label"] == "fetch_images")
     assert stats[0]["metrics"] == stats[1]["metrics"] == {"fetch_images": {"images_from_warc": fetched}}
+
+
+def test_model_calling_recipe_gives_the_same_samples_on_ray(root, tmp_path, ray_head):
+    """translate against a real local OpenAI-compatible server: same samples, funnel and calls on Ray."""
+    from fake_openai_server import FakeOpenAIServer
+    from polyvlm.core.records import Message, Sample, record_to_json
+
+    data = tmp_path / "in.jsonl"
+    things = [f"{a} {b}" for a in ("red", "blue", "old") for b in ("bus", "cat", "boat", "house")]
+    data.write_text("".join(record_to_json(Sample(id=f"s{i:02d}", language="en", messages=[
+        Message("user", f"Describe the {t}."), Message("assistant", f"A {t} in the rain.")])) + "\n"
+        for i, t in enumerate(things)))  # fmt: skip
+    env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+    outs = {}
+    with FakeOpenAIServer() as server:
+        for engine in ("local", "ray"):
+            client = f"{{backend: openai, base_url: '{server.url}', model: m, cache_path: '{tmp_path}/{engine}.sqlite'}}"
+            recipe = tmp_path / f"{engine}.yaml"
+            recipe.write_text(f"""
+inputs: [{data}]
+steps:
+  - translate: {{target: fr, batch_size: 4, check_language: false, length_ratio: [0.1, 50], client: {client}}}
+outputs:
+  - write_parquet: {{path: samples}}
+""")
+            outs[engine] = tmp_path / engine
+            cmd = [
+                sys.executable,
+                "-m",
+                "polyvlm.cli",
+                "run",
+                str(recipe),
+                "-o",
+                str(outs[engine]),
+                "--quiet",
+            ]
+            if engine == "ray":
+                cmd += ["--engine", "ray", "--ray-address", ray_head]
+            res = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+            assert res.returncode == 0, res.stderr[-3000:]
+    samples = parquet_records(str(outs["ray"]), "samples")
+    assert len(samples) == 12 and samples == parquet_records(str(outs["local"]), "samples")
+    assert all(s["language"] == "fr" and s["messages"][0]["content"].startswith("answer ") for s in samples)
+    assert funnel(str(outs["ray"])) == funnel(str(outs["local"]))
+    metrics = [
+        json.loads((outs[e] / "stats.json").read_text())["metrics"]["translate"] for e in ("local", "ray")
+    ]
+    assert metrics[0]["calls"] == metrics[1]["calls"] == 24 and metrics[0] == metrics[1]

@@ -194,3 +194,20 @@ def test_domain_downsample_keeps_n_per_host_whatever_the_merge_order():
             assert hosts.count("cdn.example") == 6 and hosts.count("rare.example") == 6  # rare: all kept
             kept_sets.append(kept)
     assert kept_sets[0] == kept_sets[1] and kept_sets[2] == kept_sets[3] and kept_sets[0] != kept_sets[2]
+
+
+def test_eu_pairs_recipe_keeps_pairs_per_language(root, tmp_path):
+    """fr/de/en pages: language id on the alt text, then each language's rules."""
+    pages = ("eu-pages/trafilatura__dw.com.colonial.html", "eu-pages/trafilatura__en.wikipedia.org.tsne.html",
+             "html/trafilatura__franceculture.fr.idees.html", "html/trafilatura__spiegel.de.albtraum.html")  # fmt: skip
+    recipe = recipe_on_small_crawl(root, tmp_path, "recipes/eu-pairs.yaml", pages)
+    out = tmp_path / "out"
+    res = subprocess.run([sys.executable, "-m", "polyvlm.cli", "run", str(recipe), "-o", str(out), "--quiet"],
+                         cwd=root, capture_output=True, text=True)  # fmt: skip
+    assert res.returncode == 0, res.stderr[-3000:]
+    index = parquet_records(str(out), "index")
+    languages = {p["language"] for p in index}
+    assert len(index) >= 10 and languages <= {"fr", "de", "it", "es", "en"} and {"de", "en"} <= languages
+    assert all(len(p["text"].split()) >= 2 for p in index)
+    rejects = [r for rs in side_files(str(out), "rejects").values() for r in rs]
+    assert any(r["reason"] == "low_language_score" for r in rejects)
