@@ -205,7 +205,12 @@ class FakeOpenAIServer:
 
     def start(self) -> FakeOpenAIServer:
         """Serve on a thread of its own; returns when the port is open."""
-        self._loop = asyncio.new_event_loop()
+        try:
+            import uvloop
+
+            self._loop = uvloop.new_event_loop()
+        except ImportError:
+            self._loop = asyncio.new_event_loop()
         ready = threading.Event()
 
         def run() -> None:

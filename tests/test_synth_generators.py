@@ -401,7 +401,8 @@ def test_decontaminate_by_phash_on_real_photos(tmp_path):
 def test_decontaminate_eval_set_ids_and_hashes_and_bad_configs(tmp_path):
     ev = load_eval_set("coco", (f"{SYNTH}/qa90_questions_ja.jsonl",), (f"{SYNTH}/{COCO_JPG}",))
     assert len(ev.ids) == 30 and "441147" in ev.ids and ev.hash_ids == ("441147",)
-    assert ev.nearest(image_phash(open(f"{SYNTH}/suitcases_small.jpg", "rb").read())) == (0, "441147")
+    distance, nearest = ev.nearest(image_phash(open(f"{SYNTH}/suitcases_small.jpg", "rb").read()))
+    assert nearest == "441147" and distance <= 2  # a resized copy under another name
     with pytest.raises(RecipeError, match="matches no file"):
         Decontaminate(eval_set="x", files=[str(tmp_path / "none*.jsonl")]).check()
     with pytest.raises(RecipeError, match="name the eval set's"):

@@ -64,6 +64,15 @@ class _Outcome:
     endpoint_failed: bool = False  # a final failure that says the endpoint (not this request) is broken
 
 
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's event loop when it is installed (less CPU per request), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 def proxy_for(url: str) -> str | None:
     """The proxy the environment names for a URL (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), as other clients use."""
     parts = urllib.parse.urlsplit(url)
@@ -172,7 +181,7 @@ class OpenAIBackend:
                 # from the epoll instance both processes share
                 if self._loop is not None:
                     _INHERITED.append((self._loop, self._session))
-                self._loop, self._session, self._pid = asyncio.new_event_loop(), None, os.getpid()
+                self._loop, self._session, self._pid = new_event_loop(), None, os.getpid()
             loop = self._loop
             try:
                 asyncio.get_running_loop()
