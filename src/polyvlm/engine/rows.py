@@ -138,8 +138,12 @@ def apply_expand(rows: Iterator[Row], step: ExpandStep) -> Iterator[Row]:
             yield _verdict(row, step, result or Drop("nothing_made"))
             continue
         for k, child in enumerate(result):
-            origin = row.origin if k == 0 else step.label
-            yield Row(row.shard, row.idx, child, row.phase, OK, "", "", "", row.sub * SUB_BASE + k, origin)
+            origin, metrics = (
+                (row.origin, row.metrics) if k == 0 else (step.label, "")
+            )  # the first child is the row
+            yield Row(
+                row.shard, row.idx, child, row.phase, OK, "", "", "", row.sub * SUB_BASE + k, origin, metrics
+            )
 
 
 def _run_batch(pending: list[Row], step: BatchStep) -> None:
