@@ -24,6 +24,13 @@ PACKAGES = (
     "pyarrow",
     "pydantic",
     "ray",
+    "pillow",
+    "imagehash",
+    "hojichar",
+    "nudenet",
+    "aiohttp",
+    "torch",
+    "transformers",
 )
 
 
