@@ -47,6 +47,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/pip install --quiet -e '.[dev,bench]'
 	$(VENV)/bin/python benchmarks/warc_to_documents.py
+	$(VENV)/bin/python benchmarks/image_stage.py
+	$(VENV)/bin/python benchmarks/fetch_images.py
+	$(VENV)/bin/python benchmarks/model_calls.py
+	$(VENV)/bin/python benchmarks/model_forward.py
 
 clean:
 	rm -rf runs .pytest_cache examples/data/ja-crawl examples/data/eu-crawl
