@@ -95,6 +95,8 @@ def test_image_text_pairs_expand():
         ("d-3", "犬", "https://ex.jp/a.jpg"), ("d-12", "猫", "https://ex.jp/c.jpg")
     ]  # fmt: skip
     assert ImageTextPairs().expand(Document(id="e")) == Drop("no_images")
+    capped = ImageTextPairs(max_per_page=1).expand(doc)
+    assert len(capped) == 1 and capped[0].metadata["pairs_not_made"] == 1
 
 
 def _merged(agg, items, order):

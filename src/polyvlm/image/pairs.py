@@ -12,7 +12,8 @@ class ImageTextPairsParams(Params):
     dedupe_in_page: bool = True
     """the same (image URL, alt text) twice on one page makes one pair"""
     max_per_page: int = 1000
-    """pairs made from one page at most (the rest are counted in the page's metadata, not made)"""
+    """pairs made from one page at most; the rest are not made, and the first pair's metadata says how
+    many (pairs_not_made)"""
 
 
 def pair_id(doc_id: str, image: ImageRef, k: int) -> str:
@@ -31,7 +32,8 @@ class ImageTextPairs(ExpandStep):
         if not isinstance(record, Document):
             return Drop("not_a_document")
         seen: set[tuple[str, str]] = set()
-        pairs: list[Record] = []
+        pairs: list[Pair] = []
+        not_made = 0
         for k, image in enumerate(record.images):
             if not image.alt.strip() or not image.url:
                 continue
@@ -40,7 +42,8 @@ class ImageTextPairs(ExpandStep):
                 continue
             seen.add(key)
             if len(pairs) >= self.params.max_per_page:
-                break
+                not_made += 1
+                continue
             pairs.append(
                 Pair(
                     id=pair_id(record.id, image, k),
@@ -52,4 +55,6 @@ class ImageTextPairs(ExpandStep):
                     provenance=Provenance(**record.provenance.to_dict()),
                 )
             )
-        return pairs or Drop("no_alt_images" if record.images else "no_images")
+        if not_made:
+            pairs[0].metadata["pairs_not_made"] = not_made
+        return list(pairs) or Drop("no_alt_images" if record.images else "no_images")
