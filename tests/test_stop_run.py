@@ -65,3 +65,19 @@ def test_endpoint_option_points_every_model_step_at_a_url(root, tmp_path):
     calls = sum(m.get("calls", 0) for m in stats["metrics"].values())
     assert calls > 0 and requests >= calls  # every call went to the server, none to the embedded model
     assert json.loads((out / "manifest.json").read_text())["recipe_sha256"]
+
+
+def test_the_cli_finds_a_stop_behind_wrapping_errors():
+    from polyvlm.cli import _stop_cause
+
+    stop = StopRun("endpoint down")
+
+    class RayLikeError(RuntimeError):
+        def __init__(self, cause):
+            super().__init__("task failed")
+            self.cause = cause
+
+    chained = RuntimeError("outer")
+    chained.__cause__ = RayLikeError(stop)
+    assert _stop_cause(stop) is stop and _stop_cause(chained) is stop
+    assert _stop_cause(RuntimeError("unrelated")) is None

@@ -47,12 +47,26 @@ def run(recipe: str, engine: str, output: str | None, workers: int | None, ray_a
         stats = run_recipe(r, output, engine, workers, ray_address, fresh, progress=not quiet)
     except RecipeError as e:
         raise click.ClickException(str(e)) from None
-    except StopRun as e:
-        raise click.ClickException(f"run stopped: {e}. Run the same command again to resume.") from None
+    except Exception as e:  # Ray wraps a worker's StopRun in its own error: look for it in the causes
+        stop = _stop_cause(e)
+        if stop is None:
+            raise
+        raise click.ClickException(f"run stopped: {stop}. Run the same command again to resume.") from None
     click.echo(format_funnel(stats))
     click.echo(
         f"wrote {output or r.output_dir} (stats.json, manifest.json, report.html, rejects/, errors.jsonl)"
     )
+
+
+def _stop_cause(e: BaseException) -> StopRun | None:
+    """The StopRun behind an error (itself, its __cause__ chain, or a Ray task error's `cause`)."""
+    seen = 0
+    while e is not None and seen < 10:
+        if isinstance(e, StopRun):
+            return e
+        e = getattr(e, "cause", None) or e.__cause__  # type: ignore[assignment]
+        seen += 1
+    return None
 
 
 @cli.command()
