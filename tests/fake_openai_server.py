@@ -64,6 +64,7 @@ class FakeOpenAIServer:
         api_key: str | None = None,
         record_bodies: bool = True,
         port: int = 0,
+        azure_api_version: str | None = None,
     ) -> None:
         self.latency, self.capacity, self.mode, self.fail_times = latency, capacity, mode, fail_times
         self.retry_after, self.stall_s, self.api_key, self.record_bodies = (
@@ -73,6 +74,8 @@ class FakeOpenAIServer:
             record_bodies,
         )
         self.port = port
+        # Azure OpenAI style: the key in an `api-key` header and `?api-version=` on every URL
+        self.azure_api_version = azure_api_version
         self.requests = 0  # POST /chat/completions received
         self.seen: Counter[str] = Counter()  # attempts per prompt
         self.answered: Counter[str] = Counter()  # good answers sent per prompt
@@ -97,6 +100,13 @@ class FakeOpenAIServer:
                 "cpu_s": time.process_time(),  # the serving process's CPU, for benchmarks
             }
 
+    def _authorised(self, request: web.Request) -> bool:
+        if self.azure_api_version is not None:
+            if request.query.get("api-version") != self.azure_api_version:
+                return False
+            return self.api_key is None or request.headers.get("api-key") == self.api_key
+        return self.api_key is None or request.headers.get("Authorization") == f"Bearer {self.api_key}"
+
     def _fault(self, prompt: str) -> str:
         tag = TAG.search(prompt)
         mode, times = (tag.group(1), int(tag.group(2) or 1)) if tag else (self.mode, self.fail_times)
@@ -116,7 +126,7 @@ class FakeOpenAIServer:
             if self.record_bodies:
                 self.bodies.append(body)
             fault = self._fault(prompt)
-        if self.api_key is not None and request.headers.get("Authorization") != f"Bearer {self.api_key}":
+        if not self._authorised(request):
             return web.json_response({"error": {"message": "bad key"}}, status=401)
         if self.capacity is not None and self.in_flight >= self.capacity:
             return web.json_response(
@@ -177,7 +187,7 @@ class FakeOpenAIServer:
         )
 
     async def models(self, request: web.Request) -> web.Response:
-        if self.api_key is not None and request.headers.get("Authorization") != f"Bearer {self.api_key}":
+        if not self._authorised(request):
             return web.json_response({"error": {"message": "bad key"}}, status=401)
         return web.json_response({"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
 

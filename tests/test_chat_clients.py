@@ -205,6 +205,22 @@ def test_api_key_is_sent_and_never_shown(tmp_path, monkeypatch, caplog, capsys):
     assert secret.encode() not in (tmp_path / "cache.sqlite").read_bytes()
 
 
+def test_azure_style_key_header_and_api_version(tmp_path, monkeypatch):
+    """Azure OpenAI deployments: `api-key: KEY` and `?api-version=` on every URL, check() included."""
+    monkeypatch.setenv("POLYVLM_TEST_KEY", "azure-key")
+    with FakeOpenAIServer(api_key="azure-key", azure_api_version="2024-10-21") as server:
+        spec = spec_for(server.url, tmp_path).model_copy(update={"api_key_env": "POLYVLM_TEST_KEY"})
+        bearer = CachedChatClient(spec)
+        with pytest.raises(RecipeError, match="refused the API key"):
+            bearer.check()  # the OpenAI way is refused by this server
+        azure = spec.model_copy(update={"api_key_header": "api-key", "query": {"api-version": "2024-10-21"},
+                                        "cache_path": str(tmp_path / "azure.sqlite")})  # fmt: skip
+        client = CachedChatClient(azure)
+        client.check()
+        [result] = client.complete([ask("bonjour")])
+    assert result.text and result.text.endswith("bonjour")
+
+
 def test_second_identical_batch_is_served_from_the_cache(tmp_path):
     prompts = [f"cache me {i}" for i in range(10)]
     with FakeOpenAIServer() as server:

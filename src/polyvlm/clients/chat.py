@@ -72,6 +72,10 @@ class ChatSpec(BaseModel):
     """openai backend: e.g. http://127.0.0.1:8000/v1"""
     api_key_env: str = ""
     """name of the environment variable holding the API key (the key itself never goes in a recipe)"""
+    api_key_header: Literal["authorization", "api-key"] = "authorization"
+    """how the key is sent: `Authorization: Bearer KEY` (OpenAI, vLLM, ...) or `api-key: KEY` (Azure OpenAI)"""
+    query: dict[str, str] = {}
+    """query parameters added to every request URL, e.g. {api-version: 2024-10-21} for Azure deployments"""
     sampling: dict[str, Any] = {}
     """default sampling parameters (temperature, max_tokens, top_p, ...); a request's own win"""
     seed: int = 0

@@ -128,7 +128,9 @@ class OpenAIBackend:
         self.limits = spec.limits
         self.accounting = accounting
         self.base_url = spec.base_url.rstrip("/")
-        self._completions_url = f"{self.base_url}/chat/completions"
+        query = f"?{urllib.parse.urlencode(spec.query)}" if spec.query else ""
+        self._completions_url = f"{self.base_url}/chat/completions{query}"
+        self._models_url = f"{self.base_url}/models{query}"
         self._pid = -1
         self._loop: asyncio.AbstractEventLoop | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -156,7 +158,11 @@ class OpenAIBackend:
 
     def _headers(self) -> dict[str, str]:
         key = self._api_key()
-        return {"Authorization": f"Bearer {key}"} if key else {}
+        if not key:
+            return {}
+        return (
+            {"api-key": key} if self.spec.api_key_header == "api-key" else {"Authorization": f"Bearer {key}"}
+        )
 
     def _scrub(self, text: str) -> str:
         # error bodies and exception texts must never carry the key into results or logs
@@ -232,13 +238,11 @@ class OpenAIBackend:
         proxy = proxy_for(self.base_url)
         async with aiohttp.ClientSession(headers=headers, timeout=timeout, proxy=proxy) as session:
             try:
-                async with session.get(f"{self.base_url}/models") as resp:
+                async with session.get(self._models_url) as resp:
                     status, text = resp.status, await resp.text(errors="replace")
                 if status in (404, 405):  # some servers have no /models: ask for one token instead
                     body = {"model": self.spec.model, "messages": [{"role": "user", "content": "hi"}]}
-                    async with session.post(
-                        f"{self.base_url}/chat/completions", json={**body, "max_tokens": 1}
-                    ) as r:
+                    async with session.post(self._completions_url, json={**body, "max_tokens": 1}) as r:
                         status, text = r.status, await r.text(errors="replace")
             except (aiohttp.ClientError, TimeoutError, OSError) as e:
                 why = "timed out" if isinstance(e, TimeoutError) else f"{type(e).__name__}: {e}"
