@@ -24,7 +24,7 @@ from polyvlm.core.step import Drop, ReadIssue
 from polyvlm.io.coco_captions import ReadCocoCaptions
 from polyvlm.io.image_files import ReadImages
 from polyvlm.io.vqa_jsonl import ReadVqa, group_vqa_rows, vqa_answer
-from polyvlm.synth import generator_step
+from polyvlm.synth import chat_step
 from polyvlm.synth.decontaminate import Decontaminate
 from polyvlm.synth.eval_set import image_phash, load_eval_set
 from polyvlm.synth.image_ids import normalize_image_id
@@ -437,7 +437,7 @@ class _Scripted:
 
 def _with_client(monkeypatch, answer) -> _Scripted:
     client = _Scripted(answer)
-    monkeypatch.setattr(generator_step, "open_chat_client", lambda spec: client)
+    monkeypatch.setattr(chat_step, "open_chat_client", lambda spec: client)  # where ClientStep opens it
     return client
 
 

@@ -1,4 +1,8 @@
-"""The shape shared by translate and regenerate: a batch step with a chat client, a prompt file, its own usage."""
+"""Batch steps that call a chat model: a client they meter for themselves, prompt files, a batch size.
+
+ClientStep is what every model-calling step shares (generators included); ChatStep adds the one prompt
+file of translate and regenerate.
+"""
 
 from __future__ import annotations
 
@@ -22,26 +26,19 @@ class ChatStepParams(Params):
     """records per model call batch (each of their texts is one request; one `complete` call per batch)"""
 
 
-class ChatStep(BatchStep):
-    """A batch step that sends requests built from a prompt file to a chat client, and counts its own calls."""
-
-    Params = ChatStepParams
+class ClientStep(BatchStep):
+    """A batch step with a chat client; clients are shared per process and spec, so it meters its own calls."""
 
     @property
     def batch_size(self) -> int:  # type: ignore[override]  # a parameter here, a class default elsewhere
         return self.params.batch_size
 
-    def prompt_file(self) -> tuple[str, str]:
-        """(language folder, prompt name) of the step's prompt."""
-        raise NotImplementedError
+    def read_prompts(self) -> None:
+        """Read the step's prompt files (a missing or malformed one is a recipe error)."""
 
     def setup(self) -> None:
-        lang, name = self.prompt_file()
-        try:
-            self._prompt: Prompt = load_prompt(lang, name, self.params.prompt_dir)
-        except PromptNotFound as e:
-            raise RecipeError(f"step {self.label}: {e}") from None
-        self._client = MeteredClient(open_chat_client(self.params.client))
+        self.read_prompts()
+        self._client: MeteredClient = MeteredClient(open_chat_client(self.params.client))
 
     def check(self) -> None:
         self.ensure_setup()
@@ -50,3 +47,20 @@ class ChatStep(BatchStep):
     def metrics(self) -> dict[str, float]:
         client = getattr(self, "_client", None)
         return client.usage() if client is not None else {}
+
+
+class ChatStep(ClientStep):
+    """A batch step that sends requests built from one prompt file to a chat client."""
+
+    Params = ChatStepParams
+
+    def prompt_file(self) -> tuple[str, str]:
+        """(language folder, prompt name) of the step's prompt."""
+        raise NotImplementedError
+
+    def read_prompts(self) -> None:
+        lang, name = self.prompt_file()
+        try:
+            self._prompt: Prompt = load_prompt(lang, name, self.params.prompt_dir)
+        except PromptNotFound as e:
+            raise RecipeError(f"step {self.label}: {e}") from None

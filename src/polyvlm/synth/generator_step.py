@@ -11,52 +11,30 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field
-
-from polyvlm.clients.chat import ChatClient, ChatRequest, ChatResult, ChatSpec, open_chat_client
+from polyvlm.clients.chat import ChatRequest, ChatResult
 from polyvlm.core.recipe import RecipeError
 from polyvlm.core.records import Record, Sample
-from polyvlm.core.step import BatchStep, Drop, Params
+from polyvlm.core.step import Drop
+from polyvlm.synth.chat_step import ChatStepParams, ClientStep
 from polyvlm.synth.generated_by import add_generator
-from polyvlm.synth.metered_client import MeteredClient
 from polyvlm.synth.prompt_data import PromptData, load_prompt_data
 from polyvlm.synth.prompt_files import PromptNotFound
 
 
-class GeneratorParams(Params):
+class GeneratorParams(ChatStepParams):
     """Parameters every model-calling generator has."""
 
-    client: ChatSpec = ChatSpec()
-    """the model that writes (backend, model, base_url, sampling, limits, cache, license)"""
     language: str = "ja"
     """language of the prompt files (prompts/<language>/) and of the text written"""
-    prompt_dir: str = ""
-    """a folder with your own prompt files instead of the shipped prompts/<language>/"""
-    batch_size: int = Field(16, ge=1)
-    """records per model-call batch (the client runs a batch's requests concurrently)"""
 
 
-class GeneratorStep(BatchStep):
+class GeneratorStep(ClientStep):
     """A batch step that asks a chat model one question per record and parses each answer into a Sample."""
 
     prompt_names: ClassVar[tuple[str, ...]] = ()  # the prompt files (without .yaml) this step reads
 
-    @property
-    def batch_size(self) -> int:  # type: ignore[override]  # a parameter here, a class default elsewhere
-        return self.params.batch_size
-
-    def setup(self) -> None:
+    def read_prompts(self) -> None:
         self._prompts = self.load_prompts()
-        # the client is shared per process and spec: meter this step's own calls
-        self._client: ChatClient = MeteredClient(open_chat_client(self.params.client))
-
-    def check(self) -> None:
-        self.ensure_setup()
-        self._client.check()
-
-    def metrics(self) -> dict[str, float]:
-        client = getattr(self, "_client", None)
-        return dict(client.usage()) if client is not None else {}
 
     def load_prompts(self) -> dict[str, PromptData]:
         """The step's prompt files for its language; a missing or malformed one is a recipe error."""
