@@ -13,7 +13,7 @@ from polyvlm.core.recipe import Recipe, RecipeError
 from polyvlm.core.step import Aggregate, BatchStep, ReadStep, Step, WriteStep
 from polyvlm.engine.rows import OK, Row, apply_aggregate, apply_steps, observe_rows, read_rows
 from polyvlm.engine.shard_sink import ShardSink
-from polyvlm.engine.units import Phase, metrics_growth, phases
+from polyvlm.engine.units import Phase, metrics_before, metrics_growth, phases
 
 ROW_SCHEMA = pa.schema(
     [("shard", pa.int64()), ("idx", pa.int64()), ("phase", pa.int64()), ("status", pa.string()),
@@ -56,9 +56,7 @@ class _Steps:
         self.steps = steps
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        for step in self.steps:
-            step.ensure_setup()
-        before = {s.label: s.metrics() for s in self.steps}
+        before = metrics_before(self.steps)
         rows = list(apply_steps(_rows(batch), self.steps))
         grown = metrics_growth(self.steps, before)
         if grown and rows:  # the counters ride on the batch's first row to the shard's sink

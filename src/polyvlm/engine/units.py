@@ -96,9 +96,7 @@ def run_unit(
             state = pickle.load(f)
         rows = apply_aggregate(rows, phase.apply, state)
     rows = apply_steps(rows, phase.steps)
-    for step in phase.steps:
-        step.ensure_setup()  # counters are per process (a client is shared by units): read them set up
-    before = {s.label: s.metrics() for s in phase.steps}
+    before = metrics_before(phase.steps)
     partial = None
     if phase.observe is not None:
         partial = phase.observe.init_state()
@@ -129,6 +127,13 @@ def run_unit(
     stats["metrics"] = metrics_growth(phase.steps, before)
     write_json_atomic(rd.done(phase.index, shard), stats)  # last: the unit counts as done only now
     return stats
+
+
+def metrics_before(steps: list[Step]) -> dict[str, dict[str, float]]:
+    """Each step's counters now, set up first: they are per process, and a client is shared by units."""
+    for step in steps:
+        step.ensure_setup()
+    return {s.label: s.metrics() for s in steps}
 
 
 def metrics_growth(steps: list[Step], before: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:

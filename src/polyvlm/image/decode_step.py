@@ -59,7 +59,8 @@ class DecodeImage(MapStep):
         )
         if isinstance(result, Drop):
             return result
-        image.sha256 = hashlib.sha256(image.data).hexdigest()
+        if not image.sha256:  # fetch_images hashed these bytes already (its cache key): not twice
+            image.sha256 = hashlib.sha256(image.data).hexdigest()
         image.format = result.source_format
         image.width, image.height = result.width, result.height  # as shown: EXIF orientation applied
         if p.phash:
