@@ -26,7 +26,7 @@ from polyvlm.clients.chat import ChatRequest, ChatSpec, LimitsSpec
 from polyvlm.clients.chat_open import CachedChatClient
 from polyvlm.clients.limits import TokenBucket, retry_after_s
 from polyvlm.clients.openai_backend import MALFORMED_RETRIES, EndpointDown
-from polyvlm.core.recipe import RecipeError
+from polyvlm.core.errors import RecipeError
 
 
 def spec_for(url: str, tmp_path, **limits) -> ChatSpec:

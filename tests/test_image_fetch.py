@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 from PIL import Image
 
-from polyvlm.core.recipe import RecipeError
+from polyvlm.core.errors import RecipeError
 from polyvlm.core.records import ImageRef, Pair
 from polyvlm.core.step import Drop
 from polyvlm.engine.rows import OK, REJECTED, Row, apply_steps

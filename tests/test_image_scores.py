@@ -15,7 +15,7 @@ import pytest
 from engine_outputs import side_files
 from polyvlm.clients.clip import load_scorer
 from polyvlm.clients.nsfw import nsfw_score
-from polyvlm.core.recipe import RecipeError
+from polyvlm.core.errors import RecipeError
 from polyvlm.core.records import ImageRef, Pair, record_to_json
 from polyvlm.core.step import Drop
 from polyvlm.image.clip_step import ClipScore

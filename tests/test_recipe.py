@@ -2,7 +2,8 @@
 
 import pytest
 
-from polyvlm.core.recipe import RecipeError, load_recipe
+from polyvlm.core.errors import RecipeError
+from polyvlm.core.recipe import load_recipe
 
 GOOD_INPUT = "examples/data/html/*.html"
 

@@ -2,9 +2,10 @@
 
 import pytest
 
+from polyvlm.core.errors import StopRun
 from polyvlm.core.recipe import load_recipe
 from polyvlm.core.records import Sample, record_to_json
-from polyvlm.core.step import BatchStep, StopRun, register
+from polyvlm.core.step import BatchStep, register
 from polyvlm.engine.run import run_recipe
 
 

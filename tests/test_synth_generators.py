@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from polyvlm.clients.chat import ChatRequest, ChatResult, ChatSpec
-from polyvlm.core.recipe import RecipeError
+from polyvlm.core.errors import RecipeError
 from polyvlm.core.records import ImageRef, Message, Sample
 from polyvlm.core.step import Drop, ReadIssue
 from polyvlm.io.coco_captions import ReadCocoCaptions

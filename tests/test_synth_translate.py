@@ -13,7 +13,8 @@ import pytest
 
 from fake_openai_server import FakeOpenAIServer  # tests/ is on sys.path (conftest)
 from polyvlm.clients.chat import ChatRequest, ChatResult, ChatSpec, LimitsSpec
-from polyvlm.core.recipe import RecipeError, parse_recipe
+from polyvlm.core.errors import RecipeError
+from polyvlm.core.recipe import parse_recipe
 from polyvlm.core.records import ImageRef, Message, Pair, Provenance, Sample
 from polyvlm.core.step import Drop
 from polyvlm.engine.run import run_recipe

@@ -6,9 +6,9 @@ import sys
 
 import click
 
-from polyvlm.core.recipe import RecipeError, load_recipe
+from polyvlm.core.errors import RecipeError, StopRun
+from polyvlm.core.recipe import load_recipe
 from polyvlm.core.stats import format_funnel
-from polyvlm.core.step import StopRun
 from polyvlm.model.cli import chat, model  # click only: torch loads when a model command runs
 
 

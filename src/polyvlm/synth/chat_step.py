@@ -9,7 +9,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from polyvlm.clients.chat import ChatSpec, open_chat_client
-from polyvlm.core.recipe import RecipeError
+from polyvlm.core.errors import RecipeError
 from polyvlm.core.step import BatchStep, Params
 from polyvlm.synth.metered_client import MeteredClient
 from polyvlm.synth.prompt_files import Prompt, PromptNotFound, load_prompt

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from polyvlm.core.recipe import RecipeError
+from polyvlm.core.errors import RecipeError
 from polyvlm.core.records import ImageRef, Record
 from polyvlm.core.step import Drop, FilterStep, Params, register
 from polyvlm.synth.eval_set import EvalSet, image_phash, load_eval_set

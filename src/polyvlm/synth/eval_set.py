@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from polyvlm.core.recipe import RecipeError
+from polyvlm.core.errors import RecipeError
 from polyvlm.core.step import Drop
 from polyvlm.image.decode import decode
 from polyvlm.image.phash import phash

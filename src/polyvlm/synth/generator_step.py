@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from polyvlm.clients.chat import ChatRequest, ChatResult
-from polyvlm.core.recipe import RecipeError
+from polyvlm.core.errors import RecipeError
 from polyvlm.core.records import Record, Sample
 from polyvlm.core.step import Drop
 from polyvlm.synth.chat_step import ChatStepParams, ClientStep

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from polyvlm.core.recipe import RecipeError
+from polyvlm.core.errors import RecipeError
 from polyvlm.core.records import Message
 from polyvlm.synth.prompt_data import PromptData
 from polyvlm.synth.qa_blocks import parse_qa_blocks, qa_messages, strip_answer_label

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from polyvlm.core.recipe import RecipeError
+from polyvlm.core.errors import RecipeError
 from polyvlm.synth.prompt_files import PromptNotFound, prompt_dir
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from polyvlm.clients.chat import ChatRequest
-from polyvlm.core.recipe import RecipeError
+from polyvlm.core.errors import RecipeError
 from polyvlm.core.records import Pair, Record, Sample
 from polyvlm.core.step import Drop, register
 from polyvlm.synth.chat_failures import unusable

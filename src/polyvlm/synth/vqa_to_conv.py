@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from polyvlm.core.recipe import RecipeError
+from polyvlm.core.errors import RecipeError
 from polyvlm.core.records import Record, Sample
 from polyvlm.core.step import Drop, MapStep, Params, register
 from polyvlm.synth.prompt_data import PromptData, load_prompt_data
