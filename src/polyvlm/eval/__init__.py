@@ -1,0 +1,1 @@
+"""Evaluation: tasks yield items, an adapter answers them, scorers turn answers into scores with CIs."""
