@@ -5,7 +5,7 @@ import json
 
 from polyvlm.core.recipe import load_recipe
 from polyvlm.core.records import ImageRef, Message, Sample, record_to_json
-from polyvlm.core.step import MapStep, register
+from polyvlm.core.step import MapStep
 from polyvlm.engine.run import run_recipe
 from polyvlm.io.conversation_formats import to_llava, to_messages
 
@@ -49,7 +49,6 @@ def test_llava_and_messages_forms():
     assert msgs[1] == {"role": "assistant", "content": [{"type": "text", "text": "猫です。"}]}
 
 
-@register
 class _CountingStep(MapStep):
     """Counts the records it sees, as a model-calling step counts its calls."""
 
@@ -64,7 +63,8 @@ class _CountingStep(MapStep):
         return {"calls": float(type(self).seen), "cost_usd": 0.25 * type(self).seen}
 
 
-def test_writers_and_metrics_through_a_run(tmp_path, write_recipe):
+def test_writers_and_metrics_through_a_run(tmp_path, write_recipe, register_step):
+    register_step(_CountingStep)
     data = tmp_path / "in"
     data.mkdir()
     for part in (0, 1):

@@ -5,11 +5,10 @@ import pytest
 from polyvlm.core.errors import StopRun
 from polyvlm.core.recipe import load_recipe
 from polyvlm.core.records import Sample, record_to_json
-from polyvlm.core.step import BatchStep, register
+from polyvlm.core.step import BatchStep
 from polyvlm.engine.run import run_recipe
 
 
-@register
 class _FlakyEndpoint(BatchStep):
     """Fails the whole run while `down` is set, as a model step does when its circuit breaker opens."""
 
@@ -23,7 +22,9 @@ class _FlakyEndpoint(BatchStep):
         return records
 
 
-def test_stop_run_stops_and_the_rerun_resumes(tmp_path, write_recipe):
+def test_stop_run_stops_and_the_rerun_resumes(tmp_path, write_recipe, register_step):
+    register_step(_FlakyEndpoint)
+    _FlakyEndpoint.down = True
     data = tmp_path / "in.jsonl"
     data.write_text("".join(record_to_json(Sample(id=f"s{i}")) + "\n" for i in range(5)))
     path = write_recipe(f"""

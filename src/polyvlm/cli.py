@@ -1,4 +1,4 @@
-"""The `polyvlm` command: run, validate, steps."""
+"""The `polyvlm` command: run, validate, steps, model, chat (and the groups added below)."""
 
 from __future__ import annotations
 
@@ -35,12 +35,14 @@ def run(recipe: str, engine: str, output: str | None, workers: int | None, ray_a
         fresh: bool, quiet: bool, endpoint: str | None, endpoint_model: str | None,
         api_key_env: str | None) -> None:  # fmt: skip
     """Run RECIPE; an interrupted run resumes where it stopped when run again."""
+    from polyvlm.engine.catalog import load_builtin_steps
     from polyvlm.engine.run import run_recipe
 
+    load_builtin_steps()
     try:
         r = load_recipe(recipe)
         if endpoint:
-            from polyvlm.clients.endpoint_override import point_at_endpoint
+            from polyvlm.engine.endpoint_override import point_at_endpoint
 
             if not point_at_endpoint(r, endpoint, endpoint_model, api_key_env):
                 raise RecipeError(f"{recipe} has no step that calls a model: --endpoint changes nothing")
@@ -73,6 +75,9 @@ def _stop_cause(e: BaseException) -> StopRun | None:
 @click.argument("recipe", type=click.Path(dir_okay=False))
 def validate(recipe: str) -> None:
     """Check RECIPE (keys, steps, parameters, inputs) without running it."""
+    from polyvlm.engine.catalog import load_builtin_steps
+
+    load_builtin_steps()
     try:
         r = load_recipe(recipe)
     except RecipeError as e:
@@ -83,13 +88,15 @@ def validate(recipe: str) -> None:
 @cli.command()
 @click.option("--kind", help="Only steps of this kind (read, map, expand, batch, aggregate, write).")
 def steps(kind: str | None) -> None:
-    """List every registered step with its parameters and one-line doc."""
-    from polyvlm.core.step import load_builtin_steps, param_type, step_doc
+    """List every registered step with its parameters, one-line doc and the file that implements it."""
+    from polyvlm.core.step import param_type, step_doc, step_source
+    from polyvlm.engine.catalog import load_builtin_steps
 
     for name, cls in sorted(load_builtin_steps().items(), key=lambda kv: (kv[1].kind, kv[0])):
         if kind and cls.kind != kind:
             continue
         click.echo(f"{name}  [{cls.kind}]  {step_doc(cls)}")
+        click.echo(f"    in {step_source(cls)}")
         for pname, field in cls.Params.model_fields.items():
             doc = f"  — {field.description}" if field.description else ""
             click.echo(f"    {pname}: {param_type(field)} = {field.default!r}{doc}")

@@ -12,7 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from polyvlm.core.errors import RecipeError
-from polyvlm.core.step import Aggregate, ReadStep, Step, WriteStep, load_builtin_steps, param_type
+from polyvlm.core.step import REGISTRY, Aggregate, ReadStep, Step, WriteStep, param_type
 
 TOP_KEYS = {
     "name": "a label for the run",
@@ -92,6 +92,7 @@ class _Checker:
     def __init__(self, where: str, lines: dict[tuple, int]) -> None:
         self.where = where
         self.lines = lines
+        self.seed = 0  # the recipe's seed: a step that samples takes it unless it sets its own
 
     def fail(self, path: tuple, message: str) -> RecipeError:
         line = None
@@ -102,7 +103,7 @@ class _Checker:
         return RecipeError(f"{self.where}:{line or 1}: {message}")
 
     def build(self, path: tuple, entry: Any, kinds: tuple[str, ...], what: str) -> Step:
-        registry = load_builtin_steps()
+        registry = REGISTRY
         choices = sorted(n for n, c in registry.items() if c.kind in kinds)
         if isinstance(entry, str):
             entry = {entry: {}}
@@ -112,15 +113,31 @@ class _Checker:
                 f"each {what} is a mapping of one name to its parameters, e.g. `- text_length: {{min_chars: 100}}`",
             )
         ((name, params),) = entry.items()
+        if not registry:
+            raise self.fail(
+                path + (name,),
+                "no steps are registered: call polyvlm.engine.catalog.load_builtin_steps() before reading a recipe",
+            )
         if name not in registry or registry[name].kind not in kinds:
             raise self.fail(path + (name,), f"unknown {what} {name!r}; valid choices: {', '.join(choices)}")
         return self.make(path + (name,), registry[name], params, what)
+
+    def with_recipe_seed(self, fields: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        """The step's parameters, with the recipe seed wherever the step samples and sets no seed itself:
+        its own `seed`, and the sampling seed of the model client it calls."""
+        if "seed" in fields and "seed" not in params:
+            params = {**params, "seed": self.seed}
+        client = params.get("client", {})
+        if "client" in fields and isinstance(client, dict) and "seed" not in client:
+            params = {**params, "client": {**client, "seed": self.seed}}
+        return params
 
     def make(self, path: tuple, cls: type[Step], params: Any, what: str) -> Step:
         params = {} if params is None else params
         if not isinstance(params, dict):
             raise self.fail(path, f"{what} {cls.name!r}: parameters must be a mapping, got {params!r}")
         fields = cls.Params.model_fields
+        params = self.with_recipe_seed(fields, params)
         try:
             return cls(cls.Params(**params))
         except ValidationError as e:
@@ -136,7 +153,7 @@ class _Checker:
 
 def reader_for(path: str) -> str | None:
     """The registered reader whose extensions match a file name."""
-    for name, cls in load_builtin_steps().items():
+    for name, cls in REGISTRY.items():
         if cls.kind == "read" and any(path.endswith(ext) for ext in cls.extensions):  # type: ignore[attr-defined]
             return name
     return None
@@ -161,7 +178,8 @@ def parse_recipe(text: str, where: str, check_inputs: bool = True) -> Recipe:
         value = data.get(key)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
             raise ck.fail((key,), f"{key!r} must be a non-negative integer, got {value!r}")
-    registry = load_builtin_steps()
+    ck.seed = int(data.get("seed") or 0)
+    registry = REGISTRY
     inputs = []
     for i, entry in enumerate(data["inputs"]):
         path = ("inputs", i)

@@ -369,3 +369,23 @@ def table_to_records(table: pa.Table, kind: str | None = None) -> list[Record]:
     if kind is None:
         kind = kind_of_schema(table.schema.names)
     return [row_to_record(kind, row) for row in table.to_pylist()]
+
+
+def record_text(record: Record) -> str:
+    """The text a record's language is judged on."""
+    if isinstance(record, Document):
+        return " ".join(record.texts)
+    if isinstance(record, Sample):
+        return " ".join(m.content for m in record.messages)
+    if isinstance(record, Pair):
+        return record.text
+    return ""
+
+
+def qa_messages(pairs: list[tuple[str, str]]) -> list[Message]:
+    """User/assistant turns from (question, answer) pairs; the first question opens with `<image>`."""
+    turns = []
+    for k, (question, answer) in enumerate(pairs):
+        turns.append(Message("user", ("<image>\n" if k == 0 else "") + question))
+        turns.append(Message("assistant", answer))
+    return turns

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from polyvlm.report.pair_profile import merge_profiles
-from polyvlm.report.sample_profile import merge_sample_profiles
+from polyvlm.core.profiles import merge_profile_partials
 
 
 def _add_counts(into: dict[str, Any], more: dict[str, Any]) -> None:
@@ -25,10 +24,9 @@ def merge_unit_stats(
     written: dict[str, int] = {}
     totals = {"kept": 0, "rejected": 0, "errors": 0, "created": 0}
     samples: list[dict[str, Any]] = []
-    profiles: list[dict[str, Any]] = []
-    sample_profiles: list[dict[str, Any]] = []
     metrics: dict[str, dict[str, float]] = {}
-    for unit in sorted(units, key=lambda u: (u["phase"], u["shard"])):
+    ordered = sorted(units, key=lambda u: (u["phase"], u["shard"]))
+    for unit in ordered:
         s = unit["stats"]
         if "read" in s:
             read["records"] += s["read"]["records"]
@@ -43,10 +41,6 @@ def merge_unit_stats(
         totals["rejected"] += s["rejected"]
         totals["errors"] += s["errors"]
         totals["created"] += s.get("created", 0)
-        if "pairs" in s:
-            profiles.append(s["pairs"])
-        if "conversations" in s:
-            sample_profiles.append(s["conversations"])
         for label, counters in s.get("metrics", {}).items():
             _add_counts(metrics.setdefault(label, {}), counters)
         if unit["phase"] == last_phase:
@@ -54,9 +48,7 @@ def merge_unit_stats(
             _add_counts(written, s["written"])
             samples.extend(s.get("samples", []))
     records_in = read["records"] + sum(read["errors"].values())
-    extra: dict[str, Any] = {"pairs": merge_profiles(profiles)} if profiles else {}
-    if sample_profiles:
-        extra["conversations"] = merge_sample_profiles(sample_profiles)
+    extra: dict[str, Any] = merge_profile_partials([u["stats"] for u in ordered])
     if metrics:
         extra["metrics"] = metrics
     return {

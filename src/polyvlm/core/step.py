@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -189,13 +191,6 @@ def register(cls: type[Step]) -> type[Step]:
     return cls
 
 
-def load_builtin_steps() -> dict[str, type[Step]]:
-    """Import the modules that define the shipped steps, and return the registry."""
-    import polyvlm.steps  # noqa: F401  (registers on import)
-
-    return REGISTRY
-
-
 def param_type(field: FieldInfo) -> str:
     """A parameter's type as a reader would write it: int, list[str], int | None."""
     ann = field.annotation
@@ -207,3 +202,13 @@ def param_type(field: FieldInfo) -> str:
 def step_doc(cls: type[Step]) -> str:
     """The first line of a step's docstring."""
     return (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+
+
+def step_source(cls: type[Step]) -> str:
+    """Where a step is implemented, as a path a reader can open (src/polyvlm/text/ja.py for shipped steps)."""
+    module = sys.modules.get(cls.__module__)
+    path = os.path.abspath(getattr(module, "__file__", "") or cls.__module__)
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # .../src/polyvlm
+    if path.startswith(package + os.sep):
+        return os.path.join("src", "polyvlm", os.path.relpath(path, package))
+    return path

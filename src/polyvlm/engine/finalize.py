@@ -12,8 +12,8 @@ from typing import Any
 
 from polyvlm.core.recipe import Recipe
 from polyvlm.core.stats import merge_unit_stats
-from polyvlm.engine.atomic import write_atomic, write_json_atomic
 from polyvlm.engine.units import phases, step_order
+from polyvlm.io.atomic import write_atomic, write_json_atomic
 
 PACKAGES = (
     "polyvlm",

@@ -9,8 +9,9 @@ from typing import Any
 
 from polyvlm.core.errors import RecipeError
 from polyvlm.core.recipe import Recipe
-from polyvlm.engine.atomic import write_atomic
+from polyvlm.engine.catalog import load_builtin_steps
 from polyvlm.engine.finalize import finalize_run
+from polyvlm.io.atomic import write_atomic
 
 ENGINES = ("local", "ray")
 
@@ -45,6 +46,7 @@ def run_recipe(
     progress: bool = True,
 ) -> dict[str, Any]:
     """Run a validated recipe; returns the run's stats (also written to <output>/stats.json)."""
+    load_builtin_steps()  # the record profiles of the dataset cards register with the shipped steps
     if engine not in ENGINES:
         raise RecipeError(f"unknown engine {engine!r}; valid choices: {', '.join(ENGINES)}")
     for step in [*recipe.steps, *recipe.outputs, *(spec.reader for spec in recipe.inputs)]:

@@ -10,9 +10,9 @@ from typing import Any
 
 from polyvlm.core.recipe import Recipe, segments
 from polyvlm.core.step import Aggregate, ReadStep, Step
-from polyvlm.engine.atomic import TMP_SUFFIX, write_atomic, write_json_atomic
 from polyvlm.engine.rows import OK, apply_aggregate, apply_steps, observe_rows, read_rows, rows_from_jsonl
 from polyvlm.engine.shard_sink import ShardSink, shard_name
+from polyvlm.io.atomic import TMP_SUFFIX, write_atomic, write_json_atomic
 
 
 @dataclass

@@ -20,7 +20,7 @@ class DomainDownsampleParams(Params):
     max_per_domain: int = Field(1000, ge=1)
     """pairs kept per image host at most; a very frequent host (a CDN, a shop) is sampled down to this"""
     seed: int = 0
-    """which pairs of a frequent host are kept (the same seed keeps the same ones on any engine)"""
+    """which pairs of a frequent host are kept (the same seed keeps the same ones on any engine); default: the recipe's seed"""
 
 
 def image_host(record: Record) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from polyvlm.core.records import Record, Sample
 from polyvlm.core.step import Params, WriteStep, register
-from polyvlm.engine.atomic import PartedWriter
+from polyvlm.io.atomic import PartedWriter
 
 ROLE_TO_LLAVA = {"user": "human", "assistant": "gpt", "system": "system"}
 _IMAGE = re.compile(r"<image>\n?")

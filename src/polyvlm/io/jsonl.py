@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from polyvlm.core.records import Record, record_from_dict, record_to_json
 from polyvlm.core.step import Params, ReadIssue, ReadStep, WriteStep, register
-from polyvlm.engine.atomic import PartedWriter
+from polyvlm.io.atomic import PartedWriter
 
 
 @register

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 
 from polyvlm.core.records import SCHEMAS, Record, kind_of_schema, record_to_row, row_to_record
 from polyvlm.core.step import Params, ReadIssue, ReadStep, WriteStep, register
-from polyvlm.engine.atomic import PartedWriter
+from polyvlm.io.atomic import PartedWriter
 
 
 @register

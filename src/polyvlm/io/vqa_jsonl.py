@@ -15,9 +15,8 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from polyvlm.core.records import ImageRef, Provenance, Record, Sample
+from polyvlm.core.records import ImageRef, Provenance, Record, Sample, qa_messages
 from polyvlm.core.step import Params, ReadIssue, ReadStep, register
-from polyvlm.synth.qa_blocks import qa_messages
 
 
 class ReadVqaParams(Params):

@@ -12,7 +12,7 @@ import tarfile
 
 from polyvlm.core.records import Document, Pair, Record
 from polyvlm.core.step import Params, WriteStep, register
-from polyvlm.engine.atomic import PartedWriter
+from polyvlm.io.atomic import PartedWriter
 
 _EXT = {"jpeg": "jpg", "jpg": "jpg", "png": "png", "webp": "webp", "gif": "gif"}
 

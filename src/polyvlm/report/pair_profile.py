@@ -7,6 +7,7 @@ import io
 from bisect import bisect_right
 from typing import Any
 
+from polyvlm.core.profiles import ProfileKind, register_profile
 from polyvlm.core.records import Pair
 
 # fixed bin edges, so per-shard histograms add up to the corpus's on any engine
@@ -99,3 +100,6 @@ def merge_profiles(profiles: list[dict[str, Any]], kept_max: int = 24) -> dict[s
             bucket.extend(entries[: max(0, DROPPED_PER_REASON - len(bucket))])
     out["edges"] = EDGES
     return out
+
+
+register_profile(Pair, ProfileKind(key="pairs", new=PairProfile, merge=merge_profiles))

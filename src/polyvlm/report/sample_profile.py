@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from polyvlm.core.profiles import ProfileKind, register_profile
 from polyvlm.core.records import Sample
 from polyvlm.report.pair_profile import thumbnail
 
@@ -78,3 +79,6 @@ def merge_sample_profiles(profiles: list[dict[str, Any]], kept_max: int = 18) ->
             bucket = out["dropped"].setdefault(key, [])
             bucket.extend(entries[: max(0, DROPPED_PER_REASON - len(bucket))])
     return out
+
+
+register_profile(Sample, ProfileKind(key="conversations", new=SampleProfile, merge=merge_sample_profiles))

@@ -59,7 +59,7 @@ class LlavaInstructParams(GeneratorParams):
     """Parameters of llava_instruct."""
 
     seed: int = 0
-    """which instruction of the prompt file's list each detail sample gets (a hash of seed and sample id)"""
+    """which instruction of the prompt file's list each detail sample gets (a hash of seed and sample id); default: the recipe's seed"""
 
 
 @register

@@ -12,9 +12,9 @@ import hashlib
 from typing import Any
 
 from polyvlm.core.errors import RecipeError
-from polyvlm.core.records import Message
+from polyvlm.core.records import Message, qa_messages
 from polyvlm.synth.prompt_data import PromptData
-from polyvlm.synth.qa_blocks import parse_qa_blocks, qa_messages, strip_answer_label
+from polyvlm.synth.qa_blocks import parse_qa_blocks, strip_answer_label
 
 INSTRUCT_TYPES = ("conversation", "detail", "complex")
 BOX_TYPES = frozenset({"detail", "complex"})  # LLaVA gave boxes to these two only

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pydantic import Field
 
 from polyvlm.clients.chat import ChatRequest
-from polyvlm.core.records import Record, Sample
+from polyvlm.core.records import Record, Sample, qa_messages
 from polyvlm.core.step import Drop, register
 from polyvlm.synth.generator_step import GeneratorParams, GeneratorStep
 from polyvlm.synth.image_payload import image_bytes, image_data_url
-from polyvlm.synth.qa_blocks import parse_qa_blocks, qa_messages
+from polyvlm.synth.qa_blocks import parse_qa_blocks
 
 
 class PhotoQaParams(GeneratorParams):

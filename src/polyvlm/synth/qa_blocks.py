@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import re
 
-from polyvlm.core.records import Message
-
 QAPairs = list[tuple[str, str]]
 
 _NUM = r"[0-9０-９]*"
@@ -96,15 +94,6 @@ def strip_answer_label(text: str) -> str:
         if m is not None and m.group("a") is not None:
             lines[0] = _strip_bold(m.group("rest"))
     return _join(lines)
-
-
-def qa_messages(pairs: QAPairs) -> list[Message]:
-    """User/assistant turns from (question, answer) pairs; the first question opens with `<image>`."""
-    turns = []
-    for k, (question, answer) in enumerate(pairs):
-        turns.append(Message("user", ("<image>\n" if k == 0 else "") + question))
-        turns.append(Message("assistant", answer))
-    return turns
 
 
 def _strip_bold(text: str) -> str:

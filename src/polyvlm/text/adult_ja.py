@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from polyvlm.core.records import Record
+from polyvlm.core.records import Record, record_text
 from polyvlm.core.step import FilterStep, Params, register
-from polyvlm.text.langid import record_text
 
 
 class JaAdultParams(Params):

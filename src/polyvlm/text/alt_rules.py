@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from polyvlm.core.records import Record
+from polyvlm.core.records import Record, record_text
 from polyvlm.core.step import FilterStep, Params, register
-from polyvlm.text.langid import record_text
 
 # Alt texts that name the kind of thing rather than describe it; matched on the whole text, lower-cased,
 # with trailing digits and punctuation removed ("Photo 3", "Bild:", "image-12").

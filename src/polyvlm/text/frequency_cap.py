@@ -6,9 +6,8 @@ import hashlib
 import unicodedata
 from collections import Counter
 
-from polyvlm.core.records import Record
+from polyvlm.core.records import Record, record_text
 from polyvlm.core.step import Aggregate, Drop, Params, register
-from polyvlm.text.langid import record_text
 
 
 class TextFrequencyCapParams(Params):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from polyvlm.core.records import Record
+from polyvlm.core.records import Record, record_text
 from polyvlm.core.step import FilterStep, Params, register
-from polyvlm.text.langid import record_text
 
 HIRAGANA = "\u3041-\u309f"
 KATAKANA = "\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f"  # incl. phonetic extensions and half-width kana

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from polyvlm.core.records import Document, Pair, Record, Sample
+from polyvlm.core.records import Record, record_text
 from polyvlm.core.step import Drop, MapStep, Params, register
 
 
@@ -17,17 +17,6 @@ class LanguageIdParams(Params):
     """drop when the top language's probability is lower"""
     max_chars: int = 2000
     """characters of text looked at (the start of the document)"""
-
-
-def record_text(record: Record) -> str:
-    """The text a record's language is judged on."""
-    if isinstance(record, Document):
-        return " ".join(record.texts)
-    if isinstance(record, Sample):
-        return " ".join(m.content for m in record.messages)
-    if isinstance(record, Pair):
-        return record.text
-    return ""
 
 
 @lru_cache(maxsize=1)

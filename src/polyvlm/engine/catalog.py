@@ -1,6 +1,11 @@
-"""Import every module that registers shipped steps (the registry's table of contents)."""
+"""The shipped steps and profiles: importing their modules registers them (the registries' table of contents).
+
+core keeps the registries and knows none of their entries; the CLI and the engines call
+`load_builtin_steps()` before they read a recipe, so a step is found by its name alone.
+"""
 
 # ruff: noqa: F401  (imported for their @register side effect)
+from polyvlm.core.step import REGISTRY, Step
 from polyvlm.image import (
     clip_step,
     decode_step,
@@ -26,6 +31,7 @@ from polyvlm.io import (
     warc,
     webdataset_writer,
 )
+from polyvlm.report import pair_profile, sample_profile
 from polyvlm.synth import (
     answer_length,
     decontaminate,
@@ -42,3 +48,8 @@ from polyvlm.synth import (
     vqa_to_conv,
 )
 from polyvlm.text import adult_ja, alt_rules, exact_dedup, frequency_cap, ja, langid, length, whitespace
+
+
+def load_builtin_steps() -> dict[str, type[Step]]:
+    """The registry of steps, with every shipped step (and record profile) registered."""
+    return REGISTRY
