@@ -78,6 +78,8 @@ class FakeOpenAIServer:
         self.azure_api_version = azure_api_version
         self.requests = 0  # POST /chat/completions received
         self.seen: Counter[str] = Counter()  # attempts per prompt
+        self.arrivals: list[float] = []  # time.monotonic() of each request as it arrived, in order
+        self.arrivals_of: dict[str, list[float]] = {}  # the same per prompt: retries' spacing is visible
         self.answered: Counter[str] = Counter()  # good answers sent per prompt
         self.bodies: list[dict[str, Any]] = []
         self.auth: list[str] = []
@@ -122,6 +124,9 @@ class FakeOpenAIServer:
         with self._lock:
             self.requests += 1
             self.seen[prompt] += 1
+            now = time.monotonic()
+            self.arrivals.append(now)
+            self.arrivals_of.setdefault(prompt, []).append(now)
             self.auth.append(request.headers.get("Authorization", ""))
             if self.record_bodies:
                 self.bodies.append(body)

@@ -11,6 +11,7 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -22,6 +23,7 @@ import pytest
 
 from fake_openai_server import FakeOpenAIServer, answer_text
 from polyvlm.clients import openai_backend
+from polyvlm.clients.breaker import CircuitBreaker
 from polyvlm.clients.chat import ChatRequest, ChatSpec, LimitsSpec
 from polyvlm.clients.chat_open import CachedChatClient
 from polyvlm.clients.limits import TokenBucket, retry_after_s
@@ -70,11 +72,10 @@ def test_answers_come_back_in_order_within_the_concurrency(tmp_path):
 def test_429_waits_at_least_retry_after_then_answers(tmp_path):
     with FakeOpenAIServer(retry_after="1") as server:
         client = CachedChatClient(spec_for(server.url, tmp_path))
-        start = time.monotonic()
         [result] = client.complete([ask("hello [[429]]")])
-        elapsed = time.monotonic() - start
     assert result.text and result.retries == 1
-    assert elapsed >= 1.0 and server.seen["hello [[429]]"] == 2
+    first, second = server.arrivals_of["hello [[429]]"]  # the server's clock: when each attempt came
+    assert second - first >= 1.0 and server.seen["hello [[429]]"] == 2
     assert client.usage()["retries"] == 1
 
 
@@ -84,6 +85,10 @@ def test_retry_after_as_seconds_ms_or_http_date():
     later = email.utils.formatdate(time.time() + 30, usegmt=True)
     assert 28 <= retry_after_s({"Retry-After": later}) <= 30
     assert retry_after_s({}) is None and retry_after_s({"Retry-After": "soon"}) is None
+    assert retry_after_s({"Retry-After": " 3 "}) == 3.0 and retry_after_s({"Retry-After": "-5"}) == 0.0
+    # a date without its zone, or a wait that is no number of seconds, is malformed: no wait is guessed
+    assert retry_after_s({"Retry-After": "Wed, 21 Oct 2015 07:28:00"}) is None
+    assert retry_after_s({"Retry-After": "inf"}) is None and retry_after_s({"Retry-After": "nan"}) is None
 
 
 def test_5xx_and_dropped_connections_are_retried(tmp_path):
@@ -98,11 +103,12 @@ def test_5xx_and_dropped_connections_are_retried(tmp_path):
 def test_timeouts_are_retried_then_the_request_fails(tmp_path):
     with FakeOpenAIServer(stall_s=3) as server:
         client = CachedChatClient(spec_for(server.url, tmp_path, timeout_s=0.2, retries=2))
-        start = time.monotonic()
         slow, fine = client.complete([ask("slow [[stallx9]]"), ask("fine")])
-        elapsed = time.monotonic() - start
     assert slow.text is None and slow.error == "timeout" and slow.retries == 2
-    assert fine.text and server.seen["slow [[stallx9]]"] == 3 and elapsed < 2.5
+    # each attempt was given up (and retried) before the 3 s stall ended: the server saw all three
+    # attempts while the first was still stalled
+    attempts = server.arrivals_of["slow [[stallx9]]"]
+    assert fine.text and server.seen["slow [[stallx9]]"] == 3 and attempts[-1] - attempts[0] < 3.0
     assert client.usage()["failures:timeout"] == 1
 
 
@@ -134,14 +140,14 @@ def test_malformed_answers_fail_with_a_reason_and_the_batch_goes_on(tmp_path):
 def test_breaker_stops_the_run_quickly_when_the_endpoint_is_down(tmp_path):
     url = f"http://127.0.0.1:{closed_port()}/v1"
     client = CachedChatClient(spec_for(url, tmp_path, retries=2, backoff_s=0.05, breaker_failures=5))
-    start = time.monotonic()
     with pytest.raises(EndpointDown) as info:
         client.complete([ask(f"q{i}") for i in range(200)])
-    elapsed = time.monotonic() - start
     message = str(info.value)
-    assert url in message and "5 requests in a row failed (connection refused)" in message
+    # at least the threshold; requests already in flight when it trips may add to the count
+    in_a_row = re.search(r"(\d+) requests in a row failed \(connection refused\)", message)
+    assert url in message and in_a_row and int(in_a_row.group(1)) >= 5
     assert "stopped instead of burning the retry budget" in message
-    assert elapsed < 3 and client.usage()["calls"] <= 5 + 4  # not 200 requests × 3 attempts
+    assert client.usage()["calls"] <= 5 + 4  # not 200 requests × 3 attempts
     calls = client.usage()["calls"]
     with pytest.raises(EndpointDown):  # while the breaker is open, the next batch stops at once
         client.complete([ask("later")])
@@ -153,13 +159,38 @@ def test_breaker_lets_a_batch_through_after_the_cooldown(tmp_path, monkeypatch):
     client = CachedChatClient(
         spec_for(f"http://127.0.0.1:{port}/v1", tmp_path, retries=0, breaker_failures=2)
     )
+    now = [0.0]
+    client.backend._breaker.clock = lambda: now[0]  # the breaker's clock, moved by the test
     with pytest.raises(EndpointDown):
         client.complete([ask(f"q{i}") for i in range(10)])
-    monkeypatch.setattr(openai_backend, "BREAKER_COOLDOWN_S", 0.0)
-    client.backend._open_until = 0.0  # the cool-down is over
-    with FakeOpenAIServer(port=port) as server:  # the endpoint is back
+    with FakeOpenAIServer(port=port) as server:  # the endpoint is back, but the breaker is still open
+        with pytest.raises(EndpointDown):
+            client.complete([ask("too soon")])
+        assert server.requests == 0
+        now[0] += openai_backend.BREAKER_COOLDOWN_S + 1  # the cool-down is over
         results = client.complete([ask(f"q{i}") for i in range(10)])
     assert all(r.text for r in results) and server.requests == 10
+
+
+def test_breaker_states_closed_open_half_open():
+    now = [0.0]
+    breaker = CircuitBreaker(threshold=3, cooldown_s=60, clock=lambda: now[0])
+    for _ in range(2):
+        breaker.failure("HTTP 500")
+    breaker.success()  # an answer in between: the count starts again
+    assert breaker.failures == 0 and breaker.admit_batch()
+    for _ in range(3):
+        breaker.failure("connection refused")
+    assert breaker.tripped and breaker.last_reason == "connection refused"
+    breaker.open()
+    now[0] = 59.0
+    assert not breaker.admit_batch()  # open: refused within the cool-down
+    now[0] = 61.0
+    assert breaker.admit_batch() and not breaker.tripped  # half-open: one more try
+    breaker.failure("connection refused")
+    assert breaker.tripped  # one more failure trips it again
+    breaker.open()
+    assert not breaker.admit_batch()
 
 
 def test_breaker_opens_on_a_server_that_only_fails(tmp_path):
@@ -300,26 +331,41 @@ def test_a_changed_param_seed_or_image_misses_the_cache(tmp_path):
 def test_requests_per_minute_bucket_spaces_requests(tmp_path):
     with FakeOpenAIServer() as server:
         client = CachedChatClient(spec_for(server.url, tmp_path, requests_per_minute=1200, concurrency=8))
-        start = time.monotonic()
         client.complete([ask(f"r{i}") for i in range(30)])
-        elapsed = time.monotonic() - start
-    assert elapsed >= 0.45  # 20 a second with a burst of 20: the last 10 wait half a second
+    # 20 a second with a burst of 20: the last 10 reach the server at least half a second after the first
+    arrivals = sorted(server.arrivals)
+    assert len(arrivals) == 30 and arrivals[-1] - arrivals[0] >= 0.45
+
+
+class FakeClock:
+    """A clock that only moves when the bucket sleeps: the waits it asks for are exact and observable."""
+
+    def __init__(self) -> None:
+        self.now, self.sleeps = 100.0, []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
 
 
 def test_token_bucket_waits_and_takes_corrections():
-    async def run() -> tuple[float, float]:
-        bucket = TokenBucket(per_minute=600)  # 10 a second, burst 10
-        start = time.monotonic()
-        await bucket.take(10)
-        await bucket.take(5)  # must wait for 5 to refill
-        waited = time.monotonic() - start
-        bucket.give_back(-5)  # the answer used 5 more than estimated: debt
-        start = time.monotonic()
-        await bucket.take(1)
-        return waited, time.monotonic() - start
+    clock = FakeClock()
 
-    waited, after_debt = asyncio.run(run())
-    assert waited >= 0.45 and after_debt >= 0.55
+    async def run() -> None:
+        bucket = TokenBucket(per_minute=600, clock=clock, sleep=clock.sleep)  # 10 a second, burst 10
+        await bucket.take(10)
+        assert clock.sleeps == []  # the burst is free
+        await bucket.take(5)  # must wait for 5 to refill at 10 a second
+        assert sum(clock.sleeps) == pytest.approx(0.5, abs=1e-9)
+        bucket.give_back(-5)  # the answer used 5 more than estimated: debt
+        clock.sleeps.clear()
+        await bucket.take(1)  # 5 of debt + 1 to take = 0.6 s
+        assert sum(clock.sleeps) == pytest.approx(0.6, abs=1e-9)
+
+    asyncio.run(run())
 
 
 KILL_SCRIPT = """

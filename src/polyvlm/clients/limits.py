@@ -4,31 +4,44 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import math
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 IMAGE_TOKENS = 800  # estimate per image part (real counts come back in `usage`)
 DEFAULT_MAX_TOKENS = 512  # estimate when no max_tokens is given
 
 
+def _seconds(value: str | None) -> float | None:
+    try:
+        number = float(value or "")
+    except ValueError:
+        return None
+    return max(0.0, number) if math.isfinite(number) else None
+
+
 def retry_after_s(headers: Any) -> float | None:
-    """Seconds a server asks to wait: `retry-after-ms`, or Retry-After as seconds or an HTTP date."""
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("Retry-After")
+    """Seconds a server asks to wait: `retry-after-ms`, or Retry-After as seconds or an HTTP date.
+
+    None when the headers name no wait or a malformed one (a date without a zone is malformed: HTTP dates
+    are GMT, and guessing the local zone could turn a short wait into hours). The one parser for model
+    endpoints and image fetching alike.
+    """
+    ms = _seconds(headers.get("retry-after-ms"))
+    if ms is not None:
+        return ms / 1000
+    value = (headers.get("Retry-After") or "").strip()
     if not value:
         return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
+    seconds = _seconds(value)
+    if seconds is not None:
+        return seconds
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
         return None
     return max(0.0, when.timestamp() - time.time())
 
@@ -53,15 +66,21 @@ def estimate_tokens(body: dict[str, Any]) -> int:
 class TokenBucket:
     """`per_minute` units a minute, with a one-second burst; a request bigger than the burst may go into debt."""
 
-    def __init__(self, per_minute: float) -> None:
+    def __init__(
+        self,
+        per_minute: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.rate = per_minute / 60.0
         self.capacity = max(1.0, self.rate)
+        self.clock, self.sleep = clock, sleep  # injectable so a test can see the waits without timing them
         self.level = self.capacity
-        self.stamp = time.monotonic()
+        self.stamp = clock()
         self.lock = asyncio.Lock()  # waiters queue in order instead of racing for each refill
 
     def _refill(self) -> None:
-        now = time.monotonic()
+        now = self.clock()
         self.level = min(self.capacity, self.level + (now - self.stamp) * self.rate)
         self.stamp = now
 
@@ -70,8 +89,8 @@ class TokenBucket:
         async with self.lock:
             self._refill()
             need = min(n, self.capacity)
-            while self.level < need:
-                await asyncio.sleep((need - self.level) / self.rate)
+            while self.level < need - 1e-9:  # not exact: a refill of the very wait asked for may round short
+                await self.sleep((need - self.level) / self.rate)
                 self._refill()
             self.level -= n
 

@@ -17,11 +17,9 @@ import atexit
 import json
 import os
 import random
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from threading import Lock
 from typing import Any, TypeVar
@@ -29,9 +27,11 @@ from typing import Any, TypeVar
 import aiohttp
 
 from polyvlm.clients.accounting import Accounting
+from polyvlm.clients.breaker import CircuitBreaker
 from polyvlm.clients.chat import ChatRequest, ChatResult, ChatSpec
 from polyvlm.clients.limits import TokenBucket, estimate_tokens, retry_after_s
 from polyvlm.clients.response_cache import merged_params
+from polyvlm.clients.sync_runner import run_coroutine
 from polyvlm.core.errors import RecipeError, StopRun
 
 T = TypeVar("T")
@@ -135,9 +135,7 @@ class OpenAIBackend:
         self._session: aiohttp.ClientSession | None = None
         self._run_lock = Lock()  # one batch at a time per client; callers on other threads wait
         self._lock_pid = os.getpid()
-        self._consecutive = 0  # endpoint failures in a row, across batches; a success resets it
-        self._open_until = 0.0  # monotonic time until which the open breaker refuses batches
-        self._last_reason = ""
+        self._breaker = CircuitBreaker(self.limits.breaker_failures, BREAKER_COOLDOWN_S)
         self._random = random.Random()
         atexit.register(self.close)
 
@@ -187,14 +185,7 @@ class OpenAIBackend:
                 if self._loop is not None:
                     _INHERITED.append((self._loop, self._session))
                 self._loop, self._session, self._pid = new_event_loop(), None, os.getpid()
-            loop = self._loop
-            try:
-                asyncio.get_running_loop()
-            except RuntimeError:
-                return loop.run_until_complete(make())
-            # called from inside a running loop (a notebook): run ours on a helper thread meanwhile
-            with ThreadPoolExecutor(1) as pool:
-                return pool.submit(lambda: loop.run_until_complete(make())).result()
+            return run_coroutine(make, self._loop)
 
     def _ensure_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -268,11 +259,8 @@ class OpenAIBackend:
 
     async def _batch(self, requests: list[ChatRequest], on_result: Callable[[int, ChatResult], None]) -> None:
         session = self._ensure_session()
-        if self._consecutive >= self.limits.breaker_failures:
-            if time.monotonic() < self._open_until:
-                self._raise_if_down()
-            # half-open: after the cool-down a batch may try once more; one more failure opens it again
-            self._consecutive = self.limits.breaker_failures - 1
+        if not self._breaker.admit_batch():
+            self._raise_if_down()
         todo = iter(enumerate(requests))
 
         async def worker() -> None:
@@ -353,19 +341,17 @@ class OpenAIBackend:
     def _settle(self, out: _Outcome) -> None:
         # the breaker counts requests, after their retries, that failed because of the endpoint
         if out.result.text is not None:
-            self._consecutive = 0
+            self._breaker.success()
         elif out.endpoint_failed or out.retry == "endpoint":
-            self._consecutive += 1
             error = out.result.error
-            self._last_reason = REASONS.get(error, error.replace("http_", "HTTP ").replace("_", " "))
+            self._breaker.failure(REASONS.get(error, error.replace("http_", "HTTP ").replace("_", " ")))
 
     def _raise_if_down(self) -> None:
-        if self._consecutive >= self.limits.breaker_failures:
-            if self._open_until < time.monotonic():
-                self._open_until = time.monotonic() + BREAKER_COOLDOWN_S
+        if self._breaker.tripped:
+            self._breaker.open()
             raise EndpointDown(
-                f"endpoint {self.base_url} is down: {self._consecutive} requests in a row failed "
-                f"({self._last_reason}); stopped instead of burning the retry budget"
+                f"endpoint {self.base_url} is down: {self._breaker.failures} requests in a row failed "
+                f"({self._breaker.last_reason}); stopped instead of burning the retry budget"
             )
 
     async def _attempt(self, session: aiohttp.ClientSession, payload: bytes) -> _Outcome:

@@ -10,17 +10,17 @@ import asyncio
 import hashlib
 import random
 from collections import defaultdict
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import aiohttp
 from yarl import URL
 
 from polyvlm import __version__
+from polyvlm.clients.limits import retry_after_s
+from polyvlm.clients.sync_runner import run_coroutine
 from polyvlm.image.ssrf import SCHEMES, AddressPolicy, BlockedAddress, blocked_in, guarded_connector
 
 DEFAULT_USER_AGENT = (
@@ -109,22 +109,6 @@ def downsample(urls: Iterable[str], max_per_domain: int, seed: int = 0) -> set[s
     return dropped
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date); None when absent or bad."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
 def robots_noai(values: Iterable[str], agent: str) -> bool:
     """True when X-Robots-Tag values say noai or noimageai to every bot or to `agent` (e.g. 'polyvlm')."""
     for value in values:
@@ -143,16 +127,6 @@ def robots_noai(values: Iterable[str], agent: str) -> bool:
 def agent_name(user_agent: str) -> str:
     """The product token of a User-Agent ('polyvlm' of 'polyvlm/0.1 (+https://...)')."""
     return (user_agent.split() or [""])[0].split("/")[0].lower()
-
-
-def run_coroutine(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a coroutine to completion from synchronous code, even when this thread already runs a loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(make())
-    with ThreadPoolExecutor(1) as pool:  # a notebook or an async host: its loop must not be blocked
-        return pool.submit(lambda: asyncio.run(make())).result()
 
 
 class Fetcher:
@@ -310,7 +284,7 @@ class _Run:
             except (ValueError, TypeError) as e:
                 return _failed(target, "bad_url", f"Location {location!r}: {e}")
         if status == 429 or 500 <= status <= 599:
-            retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+            retry_after = retry_after_s(resp.headers)
             return _Retry(
                 f"http_{status}", f"{target} answered {status} {resp.reason or ''}".strip(), retry_after
             )

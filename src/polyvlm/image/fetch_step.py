@@ -52,7 +52,7 @@ class FetchImagesParams(Params):
     max_per_domain: int = Field(0, ge=0)
     """distinct image URLs of one host kept per batch (a seeded hash choice); 0: no cap"""
     seed: int = 0
-    """seed of the per-domain down-sampling choice"""
+    """seed of the per-domain down-sampling choice; default: the recipe's seed"""
     user_agent: str = Field(DEFAULT_USER_AGENT, min_length=1)
     """sent with every request: say who you are and where to reach you"""
     respect_noai: bool = True
@@ -171,9 +171,7 @@ class FetchImages(BatchStep):
         cap = self.params.max_per_domain
         for url in downsample(wanted, cap, self.params.seed):
             for i in wanted.pop(url):
-                results[i] = Drop(
-                    "domain_downsampled", f"{domain_of(url)}: over {cap} image URLs in one batch"
-                )
+                results[i] = Drop("domain_batch_cap", f"{domain_of(url)}: over {cap} image URLs in one batch")
         found, failed = self._acquire(list(wanted))
         for url, indices in wanted.items():
             for i in indices:
