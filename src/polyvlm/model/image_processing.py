@@ -5,8 +5,8 @@ the pixel budget (``pixel_budget.py``), choose the (rows, cols) grid on that siz
 resize it again to exactly ``cols*266 + 112`` x ``rows*266 + 112`` pixels (each axis on its own, so the
 aspect ratio may change a little), cut the rows*cols 378x378 tiles at a 266 px stride, and put a
 378x378 resize of the (budget-resized) image first. Output: ``pixel_values`` (sum of 1 + rows*cols
-crops, 3, 378, 378) and ``image_grids``
-(images, 2) holding (rows, cols), which the model needs to stitch the tiles back together.
+crops, 3, 378, 378) and ``image_grids`` (images, 2) holding (rows, cols), which the model needs to lay
+out each tile's kept band of pooled positions.
 """
 
 from __future__ import annotations

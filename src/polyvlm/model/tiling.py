@@ -53,7 +53,7 @@ class TileGeometry:
         return tiles * self.stride + self.overlap
 
     def span_patches(self, tiles: int) -> int:
-        """Patches along one axis of the stitched grid of ``tiles`` tiles, each patch kept once."""
+        """Patches along one axis of the image-wide grid of ``tiles`` tiles without pooling (each kept once)."""
         return tiles * self.stride_patches + 2 * self.margin_patches
 
 
