@@ -185,6 +185,77 @@ def test_tensors_land_where_the_reference_uses_them(converted):
     assert model.generation_config.suppress_tokens == list(range(VOCAB, VOCAB + EXTRA))
 
 
+def back_to_reference(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The inverse mapping, written out here: PolyVLM tensors -> the reference's names and layout."""
+    v, c, t, tower, lm = (
+        "model.vision_model.", "model.vision_model.vl_connector.", "model.language_model.",
+        "vision_tower.", "language_model.model.",
+    )  # fmt: skip
+    pool, proj = "connector.attention_pool.", "connector.projection."
+    conv = sd[
+        tower + "embeddings.patch_embedding.weight"
+    ]  # (d, 3, p, p) -> (d, p*p*3), pixels (row, col, ch)
+    embed = sd[lm + "embed_tokens.weight"]
+    out = {
+        v + "patch_embed.proj.weight": conv.permute(0, 2, 3, 1).reshape(D_V, -1),
+        v + "patch_embed.proj.bias": sd[tower + "embeddings.patch_embedding.bias"],
+        v + "pos_embed": sd[tower + "embeddings.position_embedding.weight"],
+        v + "post_lnorm.weight": sd[tower + "post_layernorm.weight"],
+        v + "post_lnorm.bias": sd[tower + "post_layernorm.bias"],
+        c + "pad_embed": sd["connector.pad_embed"],
+        c + "pooling.q_w.weight": sd[pool + "q_proj.weight"],
+        c + "pooling.kv_w.weight": torch.cat([sd[pool + "k_proj.weight"], sd[pool + "v_proj.weight"]]),
+        c + "pooling.q_b": sd[pool + "q_proj.bias"],
+        c + "pooling.k_b": sd[pool + "k_proj.bias"],
+        c + "pooling.v_b": sd[pool + "v_proj.bias"],
+        c + "pooling.out.weight": sd[pool + "o_proj.weight"],
+        c + "pooling.out.bias": sd[pool + "o_proj.bias"],
+        c + "projector.up.weight": torch.cat([sd[proj + "w2.weight"], sd[proj + "w1.weight"]]),
+        c + "projector.down.weight": sd[proj + "w3.weight"],
+        t + "embedding.embedding": embed[:VOCAB],
+        t + "embedding.new_embedding": embed[VOCAB:],
+        t + "ln_f.weight": sd[lm + "norm.weight"],
+        "lm_head.weight": sd["language_model.lm_head.weight"][:VOCAB],
+    }
+    for i in range(V_LAYERS):
+        src, dst = f"{tower}encoder.layers.{i}.", f"{v}layers.{i}."
+        attn = src + "self_attn."
+        out[dst + "attn.qkv_w.weight"] = torch.cat([sd[attn + f"{x}_proj.weight"] for x in "qkv"])
+        out |= {dst + f"attn.{x}_b": sd[attn + f"{x}_proj.bias"] for x in "qkv"}
+        for part in ("weight", "bias"):
+            out[dst + f"attn.out.{part}"] = sd[attn + f"out_proj.{part}"]
+            out[dst + f"attn_lnorm.{part}"] = sd[src + f"layer_norm1.{part}"]
+            out[dst + f"ffn_lnorm.{part}"] = sd[src + f"layer_norm2.{part}"]
+            out[dst + f"ffn.up.{part}"] = sd[src + f"mlp.fc1.{part}"]
+            out[dst + f"ffn.down.{part}"] = sd[src + f"mlp.fc2.{part}"]
+    for i in range(T_LAYERS):
+        src, dst = f"{lm}layers.{i}.", f"{t}layers.{i}."
+        attn, mlp = src + "self_attn.", src + "mlp."
+        out |= {
+            dst + "attn.qkv_w.weight": torch.cat([sd[attn + f"{x}_proj.weight"] for x in "qkv"]),
+            dst + "attn.q_b": torch.zeros(T_HEADS * T_HEAD_DIM),
+            dst + "attn.k_b": torch.zeros(T_KV * T_HEAD_DIM),
+            dst + "attn.v_b": torch.zeros(T_KV * T_HEAD_DIM),
+            dst + "attn.out.weight": sd[attn + "o_proj.weight"],
+            dst + "attn.q_lnorm.weight": sd[attn + "q_norm.weight"],
+            dst + "attn.k_lnorm.weight": sd[attn + "k_norm.weight"],
+            dst + "attn_lnorm.weight": sd[src + "input_layernorm.weight"],
+            dst + "ffn_lnorm.weight": sd[src + "post_attention_layernorm.weight"],
+            dst + "ffn.up.weight": torch.cat([sd[mlp + "up_proj.weight"], sd[mlp + "gate_proj.weight"]]),
+            dst + "ffn.down.weight": sd[mlp + "down_proj.weight"],
+        }
+    return out
+
+
+def test_the_conversion_round_trips_every_tensor_exactly(converted):
+    state, model, _ = converted
+    back = back_to_reference(model.state_dict())
+    assert back.keys() == state.keys()
+    # tensors are only split, concatenated and permuted, never computed: exact equality holds
+    unequal = [k for k in state if not torch.equal(back[k], state[k])]
+    assert not unequal, unequal[:5]
+
+
 def test_vision_embedding_matches_the_reference_linear_patch_projection(converted):
     state, model, _ = converted
     pixels = torch.randn(1, 3, CROP, CROP)
