@@ -79,6 +79,10 @@ class JinaSizes:
         )
 
 
+class ConversionError(ValueError):
+    """SRC is not a jina-vlm checkpoint this converter can map exactly; nothing was written."""
+
+
 VISION = "model.vision_model."
 CONNECTOR = VISION + "vl_connector."
 TEXT = "model.language_model."
