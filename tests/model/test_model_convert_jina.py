@@ -363,3 +363,15 @@ def test_bad_checkpoints_are_refused_and_nothing_is_written(tmp_path):
         and "nothing was written" in result.output
     )
     assert not (tmp_path / "b-out").exists()
+
+
+def test_a_conv_patch_embedding_and_no_tokenizer_convert_with_the_assumed_token_ids(tmp_path):
+    state = reference_tensors(seed=2)
+    conv = torch.randn(D_V, 3, PATCH, PATCH)  # the reference's Conv2d form (linear_patch_embedding off)
+    state["model.vision_model.patch_embed.proj.weight"] = conv
+    write_reference(tmp_path / "src", state)  # no tokenizer: the model alone, with the assumed ids
+    convert_jina(tmp_path / "src", tmp_path / "out")
+    assert not (tmp_path / "out" / "processor_config.json").exists()
+    model = AutoModelForImageTextToText.from_pretrained(tmp_path / "out")
+    assert torch.equal(model.vision_tower.embeddings.patch_embedding.weight, conv)  # loaded unchanged
+    assert (model.config.image_patch_token_id, model.config.image_end_token_id) == (151936, 151938)
