@@ -83,7 +83,8 @@ def test_images_change_the_output_and_text_only_prompts_run(model, processor):
             **processor(text=text, images=[noise_image(400, 300, seed=2)], max_tiles=2), logits_to_keep=1
         )
         plain = model(**processor(text=chat("こんにちは")), logits_to_keep=1)
-    assert not torch.allclose(a.logits, b.logits)
+    # well above kernel rounding (~1e-7), so only a real dependence on the image can pass
+    assert not torch.allclose(a.logits, b.logits, atol=1e-3, rtol=0)
     assert plain.logits.shape == (1, 1, len(processor.tokenizer))
 
 
@@ -175,6 +176,7 @@ def test_a_padded_batch_of_mixed_image_counts_equals_each_sample_alone(model, pr
             single = model(**alone, output_hidden_states=True, logits_to_keep=1)
             single_gen = model.generate(**alone, max_new_tokens=4, min_new_tokens=4, do_sample=False)
         hidden = batched.hidden_states[-1][i, -n:]
+        # padding changes matmul shapes, so kernels may sum in another order; 1e-4 on a tiny fp32 model
         assert torch.allclose(hidden, single.hidden_states[-1][0], atol=1e-4), f"sample {i}"
         assert torch.allclose(batched.logits[i], single.logits[0], atol=1e-4)
         assert generated[i, -4:].tolist() == single_gen[0, -4:].tolist()
