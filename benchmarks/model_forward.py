@@ -1,12 +1,13 @@
 """PolyVLM on CPU: forward latency with 2x2 attention pooling vs without (MLP connector), and image-processor throughput.
 
-Forward: one 1176x910 image (3x4 tiles + thumbnail = 13 crops) and a short question, the prefill
-forward of generate() (no grad, logits of the last position only), for two models that differ only
-in the connector: ``attention_pool`` (1,633 image tokens) and ``mlp`` (no pooling, 6,285 image tokens).
+Forward: one 1176x910 image (pixel budget: 1134x868, 3x4 tiles + thumbnail = 13 crops) and a short
+question, the prefill forward of generate() (no grad, logits of the last position only), for two
+models that differ only in the connector: ``attention_pool`` (each tile pooled on its own, 1,744
+image tokens, the released jina-vlm layout) and ``mlp`` (no pooling, 6,285 image tokens).
 Both are randomly initialised from the same config sizes and run in the same process, alternating,
 so they see the same machine state. The vision tower's share is timed on its own.
-Image processor: PolyVLMImageProcessor on 1176x910 RGB images (grid choice, resize, 13 crops, SigLIP
-normalisation) into float32 arrays, one process.
+Image processor: PolyVLMImageProcessor on 1176x910 RGB images (pixel-budget resize, grid choice, resize
+to the span, 13 crops, SigLIP normalisation) into float32 arrays, one process.
 
 Run: .venv/bin/python benchmarks/model_forward.py [--size tiny|small] [--reps 5] [--images 100]
 """

@@ -18,13 +18,15 @@ def test_stats_of_the_reference_model():
     assert result.exit_code == 0, result.output
     stats = json.loads(result.output)
     d_v, d_l = 1152, 2048  # SigLIP2-So400M and Qwen3-1.7B widths
-    pool = 2 * (2 * d_v * d_v + d_v) + (2 * d_v * 2 * d_v + 2 * d_v) + (2 * d_v * d_v + d_v)
+    # q, k, v: 2*d_v -> 16 heads x 72 = d_v, with biases; out: d_v -> d_v; pad_embed: 2 x 2*d_v
+    pool = 3 * (2 * d_v * d_v + d_v) + (d_v * d_v + d_v) + 2 * 2 * d_v
     assert stats["params"]["connector"] == pool + 2 * d_v * 3 * d_l + 3 * d_l * d_l
     assert 1.3e9 < stats["params"]["lm_blocks"] < 1.5e9 and 3.9e8 < stats["params"]["vision_tower"] < 4.3e8
-    assert stats["grid"] == [3, 4] and stats["image_tokens_pooled"] == 1633
-    assert 3.5 < stats["image_tokens_unpooled"] / stats["image_tokens_pooled"] < 4.1
+    assert stats["resized_to"] == [1134, 868] and stats["grid"] == [3, 4]
+    assert stats["image_tokens_pooled"] == 1744 and stats["image_tokens_unpooled"] == 6285
     pooled, unpooled = stats["pooled"], stats["unpooled"]
-    assert unpooled["kv_cache_bytes"] / pooled["kv_cache_bytes"] == unpooled["tokens"] / pooled["tokens"]
+    # integers: compare the ratios by cross-multiplying, not as floats
+    assert unpooled["kv_cache_bytes"] * pooled["tokens"] == pooled["kv_cache_bytes"] * unpooled["tokens"]
     # K and V, 28 layers, 8 KV heads, head dim 128, 2 bytes
     assert pooled["kv_cache_bytes"] == pooled["tokens"] * 2 * 28 * 8 * 128 * 2
     assert unpooled["prefill_flops"] > 4 * pooled["prefill_flops"]  # attention grows with the square

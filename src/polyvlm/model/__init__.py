@@ -19,6 +19,8 @@ _PUBLIC = {
     "add_image_tokens": "tokenizer",
     "image_token_count": "token_count",
     "tokens_for_image_size": "token_count",
+    "grid_for_image_size": "token_count",
+    "convert_jina": "convert_jina",
     "select_grid": "tiling",
     "TileGeometry": "tiling",
 }

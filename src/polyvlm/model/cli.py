@@ -35,7 +35,7 @@ def _quiet_transformers() -> None:
 
 @click.group("model")
 def model() -> None:
-    """The PolyVLM model: sizes and costs, assembling one from parts, a tiny random one."""
+    """The PolyVLM model: sizes and costs, assembling one from parts, converting jina-vlm, a tiny random one."""
 
 
 @model.command()
@@ -121,6 +121,21 @@ def build(vision: str, text: str, connector: str, max_tiles: int, out_dir: str) 
     vlm.save_pretrained(out_dir)
     processor.save_pretrained(out_dir)
     click.echo(f"wrote {out_dir}")
+
+
+@model.command("convert-jina")
+@click.argument("src", type=click.Path(exists=True, file_okay=False))
+@click.argument("out", type=click.Path(file_okay=False))
+def convert_jina_command(src: str, out: str) -> None:
+    """Convert a jina-vlm checkpoint directory SRC (reference layout) into a PolyVLM directory OUT."""
+    _quiet_transformers()
+    from polyvlm.model.convert_jina import ConversionError, convert_jina
+
+    try:
+        convert_jina(src, out)
+    except ConversionError as e:
+        raise click.ClickException(f"{e}\nnothing was written to {out}") from None
+    click.echo(f"wrote {out}: load it with AutoModelForImageTextToText.from_pretrained({out!r})")
 
 
 def _geometry_kwargs(config) -> dict:

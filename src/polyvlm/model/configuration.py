@@ -8,6 +8,7 @@ from huggingface_hub.dataclasses import strict
 from transformers import AutoConfig, PreTrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
+from polyvlm.model.tile_layout import check_pool
 from polyvlm.model.tiling import TileGeometry
 
 # The reference parts: google/siglip2-so400m-patch14-384 (vision tower only) and Qwen/Qwen3-1.7B-Base.
@@ -46,7 +47,7 @@ class PolyVLMConfig(PreTrainedConfig):
     """Configuration of a PolyVLM: vision tower, connector, language model and image-token ids.
 
     ``connector="attention_pool"`` (jina-vlm) concatenates ``vision_feature_layers`` (default third-
-    and ninth-to-last), attention-pools 2x2 patches and projects with SwiGLU. ``connector="mlp"``
+    and ninth-to-last), attention-pools 2x2 patches of each tile and projects with SwiGLU. ``connector="mlp"``
     (VILA) projects the last layer's patches with a 2-layer GELU MLP and does not pool.
     """
 
@@ -63,6 +64,11 @@ class PolyVLMConfig(PreTrainedConfig):
     connector: Literal["attention_pool", "mlp"] = "attention_pool"
     vision_feature_layers: list[int] | None = None
     tile_margin_patches: int = 4
+    # The attention pool's heads and the SwiGLU width; None: the reference's choice for the parts given
+    # (the vision tower's heads and head size, 16 x 72 for So400M; 3 * d_l, 6144 for Qwen3-1.7B).
+    pool_num_heads: int | None = None
+    pool_head_dim: int | None = None
+    projector_hidden_size: int | None = None
     image_start_token_id: int | None = None
     image_end_token_id: int | None = None
     image_col_token_id: int | None = None
@@ -80,11 +86,15 @@ class PolyVLMConfig(PreTrainedConfig):
                     f"vision_feature_layers {self.vision_feature_layers}: {index} is outside the "
                     f"{n_states} hidden states of a {n_states - 1}-layer vision tower"
                 )
+        vision = self.vision_config
+        self.pool_num_heads = self.pool_num_heads or vision.num_attention_heads
+        self.pool_head_dim = self.pool_head_dim or vision.hidden_size // vision.num_attention_heads
+        self.projector_hidden_size = self.projector_hidden_size or 3 * self.text_config.hidden_size
         # Untied: the new image tokens and the language's own words get an output row of their own.
         self.tie_word_embeddings = False
         self.text_config.tie_word_embeddings = False
         # The geometry check runs here so a bad config fails when built, not mid-forward.
-        self.tile_geometry  # noqa: B018
+        check_pool(self.tile_geometry, self.pool_size)
 
     @property
     def pool_size(self) -> int:

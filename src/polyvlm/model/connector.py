@@ -1,10 +1,12 @@
-"""Connectors from vision patch features to LM embeddings.
+"""Connectors from vision patch features to LM embeddings, in two steps: per crop, then per token.
 
-``AttentionPoolConnector`` (jina-vlm): features of several ViT layers concatenated (width L*d_v),
-every 2x2 neighbourhood pooled by attention with the neighbourhood mean as query, then a SwiGLU
-projection to the LM width d_l. ``MLPConnector`` (VILA): one layer's patches through
-Linear-GELU-Linear, no pooling. Both take a list of region grids (H, W, width) and return the region
-tokens row-major, one after the other: the order of ``<im_patch>`` tokens in the prompt.
+``pool_crops`` works on each crop (thumbnail or tile) on its own: (N, P, P, width) -> (N, T, T, d).
+The model then keeps each image's tokens (``tile_layout.py``) and ``project`` maps them to the LM width.
+
+``AttentionPoolConnector`` (jina-vlm, as its released code runs): features of several ViT layers
+concatenated (width L*d_v), every 2x2 window of a crop pooled by multi-head attention whose single
+query is the window mean, then a SwiGLU projection to the LM width d_l. ``MLPConnector`` (VILA): one
+layer's patches through Linear-GELU-Linear, no pooling.
 """
 
 from __future__ import annotations
@@ -16,45 +18,50 @@ import torch.nn.functional as F
 from torch import nn
 
 
-def pooling_windows(grid: torch.Tensor, pool: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(H, W, D) -> (h*w, pool*pool, D) windows in row-major order and a (h*w, pool*pool) validity mask.
+def pooling_windows(crops: torch.Tensor, pool: int) -> torch.Tensor:
+    """(N, P, P, D) -> (N*T*T, pool*pool, D) windows, crop by crop and row-major within a crop.
 
-    An odd side is padded with one row (bottom) or column (right) of zeros; the mask marks those
-    cells so they take part in neither the mean query nor the attention (an edge window pools only
-    its 1 or 2 real patches, a corner window only its single patch).
+    An odd side is padded with one row (bottom) or column (right) of zeros, with no mask: as in the
+    reference, the zeros take part in the mean query and in the attention (T = ceil(P / pool)).
     """
-    height, width, dim = grid.shape
-    pad_h, pad_w = -height % pool, -width % pool
-    padded = F.pad(grid, (0, 0, 0, pad_w, 0, pad_h))
-    mask = F.pad(torch.ones(height, width, dtype=torch.bool, device=grid.device), (0, pad_w, 0, pad_h))
-    h, w = (height + pad_h) // pool, (width + pad_w) // pool
-    windows = padded.view(h, pool, w, pool, dim).permute(0, 2, 1, 3, 4).reshape(h * w, pool * pool, dim)
-    mask = mask.view(h, pool, w, pool).permute(0, 2, 1, 3).reshape(h * w, pool * pool)
-    return windows, mask
+    n, height, width, dim = crops.shape
+    padded = F.pad(crops, (0, 0, 0, -width % pool, 0, -height % pool))
+    h, w = padded.shape[1] // pool, padded.shape[2] // pool
+    windows = padded.view(n, h, pool, w, pool, dim).permute(0, 1, 3, 2, 4, 5)
+    return windows.reshape(n * h * w, pool * pool, dim)
 
 
 class AttentionPool(nn.Module):
-    """softmax(Q Wq (H Wk)^T / sqrt(d_k)) H Wv Wo with Q the mean of each window's valid patches."""
+    """Multi-head attention pooling with the window mean as the query.
 
-    def __init__(self, in_dim: int, out_dim: int):
+    For a window X (k, in_dim) with mean x̄ (1, in_dim), H heads of d_h each:
+    Q = x̄ Wq + bq (1, H*d_h), K = X Wk + bk (k, H*d_h), V = X Wv + bv (k, H*d_h);
+    head h: softmax(Q_h K_h^T / sqrt(d_h)) V_h (1, d_h); out = concat_h(...) Wo + bo (1, out_dim).
+    """
+
+    def __init__(self, in_dim: int, num_heads: int, head_dim: int, out_dim: int):
         super().__init__()
-        self.q_proj = nn.Linear(in_dim, out_dim)
-        self.k_proj = nn.Linear(in_dim, out_dim)
-        self.v_proj = nn.Linear(in_dim, in_dim)
-        self.o_proj = nn.Linear(in_dim, out_dim)
-        self.scale = 1 / math.sqrt(out_dim)
+        inner = num_heads * head_dim
+        self.num_heads, self.head_dim = num_heads, head_dim
+        self.q_proj = nn.Linear(in_dim, inner)
+        self.k_proj = nn.Linear(in_dim, inner)
+        self.v_proj = nn.Linear(in_dim, inner)
+        self.o_proj = nn.Linear(inner, out_dim)
+        self.scale = 1 / math.sqrt(head_dim)
 
-    def forward(self, windows: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """(N, k, in_dim) windows with (N, k) mask -> (N, out_dim)."""
-        weights = mask.unsqueeze(-1).to(windows.dtype)
-        query = (windows * weights).sum(1) / weights.sum(1)
-        scores = torch.einsum("nd,nkd->nk", self.q_proj(query), self.k_proj(windows)) * self.scale
-        attn = scores.masked_fill(~mask, float("-inf")).softmax(dim=-1)
-        return self.o_proj(torch.einsum("nk,nkd->nd", attn, self.v_proj(windows)))
+    def forward(self, windows: torch.Tensor) -> torch.Tensor:
+        """(M, k, in_dim) windows -> (M, out_dim)."""
+        m, k, _ = windows.shape
+        heads = (self.num_heads, self.head_dim)
+        query = self.q_proj(windows.mean(dim=1)).view(m, *heads)
+        keys = self.k_proj(windows).view(m, k, *heads)
+        values = self.v_proj(windows).view(m, k, *heads)
+        attn = (torch.einsum("mhd,mkhd->mhk", query, keys) * self.scale).softmax(dim=-1)
+        return self.o_proj(torch.einsum("mhk,mkhd->mhd", attn, values).reshape(m, -1))
 
 
 class SwiGLU(nn.Module):
-    """(Swish(x W1) * x W2) W3 with W1, W2: in -> hidden and W3: hidden -> out."""
+    """(Swish(x W1) * x W2) W3 with W1 (gate), W2 (up): in -> hidden and W3: hidden -> out, no biases."""
 
     def __init__(self, in_dim: int, hidden_dim: int, out_dim: int):
         super().__init__()
@@ -68,21 +75,42 @@ class SwiGLU(nn.Module):
 
 
 class AttentionPoolConnector(nn.Module):
-    """2x2 attention pooling of concatenated layer features, then SwiGLU to the LM width."""
+    """Per crop: padding embedding, 2x2 attention pooling to d_v; per token: SwiGLU to d_l.
+
+    ``pad_embed`` (2, L*d_v) is the reference's learned padding embedding: row 0 is added to patches
+    that are all padding, row 1 to patches that are partly padding. polyvlm's crops hold no padding,
+    but the reference's crop mask marks the *last tile of every image* as partly padded (its mask is
+    shifted one crop by the thumbnail), so row 1 is added to every patch of that tile, as the released
+    weights saw it. Row 0 is kept so a converted checkpoint round-trips; nothing adds it.
+    """
 
     pool = 2
 
-    def __init__(self, vision_dim: int, num_layers: int, text_dim: int):
+    def __init__(
+        self,
+        vision_dim: int,
+        num_layers: int,
+        text_dim: int,
+        num_heads: int,
+        head_dim: int,
+        hidden_dim: int,
+    ):
         super().__init__()
-        self.attention_pool = AttentionPool(vision_dim * num_layers, vision_dim)
-        self.projection = SwiGLU(vision_dim, 3 * text_dim, text_dim)
+        width = vision_dim * num_layers
+        self.pad_embed = nn.Parameter(torch.zeros(2, width))
+        self.attention_pool = AttentionPool(width, num_heads, head_dim, vision_dim)
+        self.projection = SwiGLU(vision_dim, hidden_dim, text_dim)
 
-    def forward(self, grids: list[torch.Tensor]) -> torch.Tensor:
-        """Region grids (H, W, L*d_v) -> (sum of ceil(H/2)*ceil(W/2), d_l) tokens, regions in order."""
-        # Windows of every region go through the pool and projection as one batch.
-        windows, masks = zip(*(pooling_windows(g, self.pool) for g in grids), strict=True)
-        pooled = self.attention_pool(torch.cat(windows), torch.cat(masks))
-        return self.projection(pooled)
+    def pool_crops(self, crops: torch.Tensor, partly_padded: torch.Tensor) -> torch.Tensor:
+        """(N, P, P, L*d_v) crops and an (N,) bool mask -> (N, T, T, d_v) pooled crops."""
+        crops = crops + self.pad_embed[1] * partly_padded.to(crops.dtype)[:, None, None, None]
+        n, side = crops.shape[0], -(-crops.shape[1] // self.pool)
+        pooled = self.attention_pool(pooling_windows(crops, self.pool))
+        return pooled.view(n, side, side, -1)
+
+    def project(self, tokens: torch.Tensor) -> torch.Tensor:
+        """(tokens, d_v) -> (tokens, d_l)."""
+        return self.projection(tokens)
 
 
 class MLPConnector(nn.Module):
@@ -90,15 +118,18 @@ class MLPConnector(nn.Module):
 
     pool = 1
 
-    def __init__(self, vision_dim: int, num_layers: int, text_dim: int):
+    def __init__(self, vision_dim: int, num_layers: int, text_dim: int, **_unused):
         super().__init__()
         self.linear_1 = nn.Linear(vision_dim * num_layers, text_dim)
         self.linear_2 = nn.Linear(text_dim, text_dim)
 
-    def forward(self, grids: list[torch.Tensor]) -> torch.Tensor:
-        """Region grids (H, W, L*d_v) -> (sum of H*W, d_l) tokens, regions in order."""
-        patches = torch.cat([g.reshape(-1, g.shape[-1]) for g in grids])
-        return self.linear_2(F.gelu(self.linear_1(patches)))
+    def pool_crops(self, crops: torch.Tensor, partly_padded: torch.Tensor) -> torch.Tensor:
+        """No pooling: the (N, P, P, L*d_v) crops as they are."""
+        return crops
+
+    def project(self, tokens: torch.Tensor) -> torch.Tensor:
+        """(tokens, L*d_v) -> (tokens, d_l)."""
+        return self.linear_2(F.gelu(self.linear_1(tokens)))
 
 
 CONNECTORS = {"attention_pool": AttentionPoolConnector, "mlp": MLPConnector}

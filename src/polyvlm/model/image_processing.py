@@ -1,10 +1,12 @@
 """PolyVLMImageProcessor: an image -> a global thumbnail plus overlapping tiles, normalised for SigLIP.
 
-Per image: choose the (rows, cols) grid (``tiling.select_grid``), resize the image to exactly
-``cols*266 + 112`` x ``rows*266 + 112`` pixels (each axis on its own, so the aspect ratio may change a
-little), cut the rows*cols 378x378 tiles at a 266 px stride, and put a 378x378 resize of the whole
-image first. Output: ``pixel_values`` (sum of 1 + rows*cols crops, 3, 378, 378) and ``image_grids``
-(images, 2) holding (rows, cols), which the model needs to stitch the tiles back together.
+Per image, as the reference's ``molmo_overlap_and_resize_cropping``: resize it to whole patches within
+the pixel budget (``pixel_budget.py``), choose the (rows, cols) grid on that size (``tiling.select_grid``),
+resize it again to exactly ``cols*266 + 112`` x ``rows*266 + 112`` pixels (each axis on its own, so the
+aspect ratio may change a little), cut the rows*cols 378x378 tiles at a 266 px stride, and put a
+378x378 resize of the (budget-resized) image first. Output: ``pixel_values`` (sum of 1 + rows*cols
+crops, 3, 378, 378) and ``image_grids`` (images, 2) holding (rows, cols), which the model needs to lay
+out each tile's kept band of pooled positions.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from transformers.image_processing_utils import BaseImageProcessor, BatchFeature
 from transformers.processing_utils import ImagesKwargs
 
 from polyvlm.model.configuration import PolyVLMConfig
+from polyvlm.model.pixel_budget import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, budget_size
 from polyvlm.model.tiling import TileGeometry, select_grid, tile_boxes
 
 
@@ -48,6 +51,8 @@ class PolyVLMImageProcessor(BaseImageProcessor):
         patch_size: int = 14,
         crop_patches: int = 27,
         margin_patches: int = 4,
+        min_pixels: int = DEFAULT_MIN_PIXELS,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
         image_mean: Iterable[float] = (0.5, 0.5, 0.5),
         image_std: Iterable[float] = (0.5, 0.5, 0.5),
         **kwargs,
@@ -57,6 +62,8 @@ class PolyVLMImageProcessor(BaseImageProcessor):
         self.patch_size = patch_size
         self.crop_patches = crop_patches
         self.margin_patches = margin_patches
+        self.min_pixels = min_pixels
+        self.max_pixels = max_pixels
         self.image_mean = list(image_mean)
         self.image_std = list(image_std)
         self.geometry  # noqa: B018 -- validate the sizes now
@@ -66,9 +73,13 @@ class PolyVLMImageProcessor(BaseImageProcessor):
         """Tile sizes this processor cuts."""
         return TileGeometry(self.patch_size, self.crop_patches, self.margin_patches)
 
+    def budget_size(self, width: int, height: int) -> tuple[int, int]:
+        """(width, height) an image is resized to before tiling: whole patches, within the pixel budget."""
+        return budget_size(width, height, self.patch_size, self.min_pixels, self.max_pixels)
+
     def grid_for(self, width: int, height: int, max_tiles: int | None = None) -> tuple[int, int]:
-        """(rows, cols) chosen for an image of ``width`` x ``height``."""
-        return select_grid(width, height, max_tiles or self.max_tiles, self.geometry)
+        """(rows, cols) chosen for an image of ``width`` x ``height`` (before the budget resize)."""
+        return select_grid(*self.budget_size(width, height), max_tiles or self.max_tiles, self.geometry)
 
     def _normalise(self, image: Image.Image) -> np.ndarray:
         """(H, W, 3) uint8 -> (H, W, 3) float32 in SigLIP's range."""
@@ -82,7 +93,10 @@ class PolyVLMImageProcessor(BaseImageProcessor):
         """One image -> (1 + rows*cols, 3, S, S) float32 crops (thumbnail first) and its (rows, cols)."""
         image = to_rgb(image)
         g = self.geometry
-        rows, cols = self.grid_for(image.width, image.height, max_tiles)
+        size = self.budget_size(image.width, image.height)
+        if size != image.size:
+            image = image.resize(size, Image.Resampling.BICUBIC)
+        rows, cols = select_grid(image.width, image.height, max_tiles or self.max_tiles, g)
         resized = self._normalise(image.resize((g.span(cols), g.span(rows)), Image.Resampling.BICUBIC))
         thumbnail = self._normalise(image.resize((g.crop_size, g.crop_size), Image.Resampling.BICUBIC))
         tiles = [resized[top:bottom, left:right] for left, top, right, bottom in tile_boxes(rows, cols, g)]

@@ -3,9 +3,11 @@
 Forward, top to bottom:
 1. the LM embeds ``input_ids``;
 2. if ``pixel_values`` are given (the first step of generate(), or every step without a KV cache), the
-   vision tower encodes every crop, the chosen layers are concatenated, each image's tiles are
-   stitched into one grid (thumbnail kept apart), and the connector turns each region into tokens;
-3. those tokens replace the embeddings at the ``<im_patch>`` positions, in order;
+   vision tower encodes every crop, the chosen layers are concatenated, the connector pools each crop
+   on its own, each image's tiles keep their bands of pooled positions (``tile_layout.py``) laid out
+   as one image-wide grid (thumbnail kept apart), and the connector projects those tokens;
+3. those tokens are *added* to the ``<im_patch>`` embeddings, in order (as the released jina-vlm does:
+   the learned ``<im_patch>`` row acts as a bias on every image token);
 4. the LM runs on the embeddings (with its cache, mask and positions) and returns logits / loss.
 """
 
@@ -28,7 +30,7 @@ from transformers.modeling_outputs import CausalLMOutputWithPast
 
 from polyvlm.model.configuration import PolyVLMConfig
 from polyvlm.model.connector import CONNECTORS
-from polyvlm.model.stitching import stitch_tiles
+from polyvlm.model.tile_layout import assemble_tiles
 from polyvlm.model.tokenizer import add_image_tokens
 
 
@@ -76,6 +78,9 @@ class PolyVLMForConditionalGeneration(PolyVLMPreTrainedModel, GenerationMixin):
             config.vision_config.hidden_size,
             len(config.vision_feature_layers),
             config.text_config.hidden_size,
+            num_heads=config.pool_num_heads,
+            head_dim=config.pool_head_dim,
+            hidden_dim=config.projector_hidden_size,
         )
         self.post_init()
 
@@ -101,22 +106,27 @@ class PolyVLMForConditionalGeneration(PolyVLMPreTrainedModel, GenerationMixin):
             raise ValueError(
                 "pixel_values need image_grids (rows, cols per image) from PolyVLMImageProcessor"
             )
-        geometry = self.config.tile_geometry
+        geometry, pool = self.config.tile_geometry, self.connector.pool
         side = geometry.crop_patches
         out = self.vision_tower(pixel_values.to(self.vision_tower.dtype), output_hidden_states=True)
         # hidden_states[0] is the patch embedding: see DEFAULT_FEATURE_LAYERS for the index convention.
         features = torch.cat([out.hidden_states[i] for i in self.config.vision_feature_layers], dim=-1)
         features = features.view(features.shape[0], side, side, features.shape[-1])
-        regions, crop = [], 0
-        for rows, cols in image_grids.tolist():
-            regions.append(features[crop])
-            regions.append(
-                stitch_tiles(features[crop + 1 : crop + 1 + rows * cols], rows, cols, geometry.margin_patches)
+        # Each image's crops are [thumbnail, tiles...]; the reference flags its last tile as partly padded.
+        last_tiles = (image_grids[:, 0] * image_grids[:, 1] + 1).cumsum(0) - 1
+        partly_padded = torch.zeros(features.shape[0], dtype=torch.bool, device=features.device)
+        if int(last_tiles[-1]) + 1 != features.shape[0]:
+            raise ValueError(
+                f"image_grids account for {int(last_tiles[-1]) + 1} crops but pixel_values has {features.shape[0]}"
             )
+        partly_padded[last_tiles.to(features.device)] = True
+        pooled = self.connector.pool_crops(features, partly_padded)
+        tokens, crop = [], 0
+        for rows, cols in image_grids.tolist():
+            tiles = assemble_tiles(pooled[crop + 1 : crop + 1 + rows * cols], rows, cols, geometry, pool)
+            tokens += [pooled[crop].reshape(-1, pooled.shape[-1]), tiles.reshape(-1, pooled.shape[-1])]
             crop += 1 + rows * cols
-        if crop != features.shape[0]:
-            raise ValueError(f"image_grids account for {crop} crops but pixel_values has {features.shape[0]}")
-        return self.connector(regions)
+        return self.connector.project(torch.cat(tokens))
 
     def forward(
         self,
@@ -148,9 +158,11 @@ class PolyVLMForConditionalGeneration(PolyVLMPreTrainedModel, GenerationMixin):
                         f"{int(slots.sum())} <im_patch> tokens in input_ids but the images give "
                         f"{features.shape[0]} features: build the prompt with PolyVLMProcessor"
                     )
-                inputs_embeds = inputs_embeds.masked_scatter(
+                # Added to the <im_patch> embedding, not replacing it (the reference's x[idx] += features).
+                added = torch.zeros_like(inputs_embeds).masked_scatter(
                     slots.unsqueeze(-1), features.to(inputs_embeds.dtype)
                 )
+                inputs_embeds = inputs_embeds + added
             elif slots.any() and (past_key_values is None or past_key_values.get_seq_length() == 0):
                 raise ValueError("input_ids hold <im_patch> tokens but no pixel_values were given")
             if labels is not None:

@@ -2,8 +2,10 @@
 
 Each ``<image>`` in the text is replaced by the image's token layout (``token_count.py``): the
 thumbnail region then the tiles region, each ``<im_start> (<im_patch>*w <im_col>)*h <im_end>``. Images
-are matched to placeholders in order, across the whole batch. The tokenizer pads on the left so a
-batch can be generated from directly.
+are matched to placeholders in order, across the whole batch. Every sequence starts with
+``sequence_start`` (``<|endoftext|>``), as the reference processor prepends its BOS (Qwen has none, so
+it uses the EOS id, 151643) to every prompt the released model saw. The tokenizer pads on the left so
+a batch can be generated from directly.
 """
 
 from __future__ import annotations
@@ -41,16 +43,18 @@ class PolyVLMProcessor(ProcessorMixin):
         chat_template: str | None = None,
         image_placeholder: str = "<image>",
         pool_size: int = 2,
+        sequence_start: str | None = "<|endoftext|>",
         **kwargs,
     ):
         self.image_placeholder = image_placeholder
         self.pool_size = pool_size
+        self.sequence_start = sequence_start
         super().__init__(image_processor, tokenizer, chat_template=chat_template or CHAT_TEMPLATE, **kwargs)
-        missing = [t for t in IMAGE_TOKENS.values() if t not in tokenizer.get_vocab()]
+        missing = [
+            t for t in [*IMAGE_TOKENS.values(), sequence_start] if t and t not in tokenizer.get_vocab()
+        ]
         if missing:
-            raise ValueError(
-                f"the tokenizer lacks the image tokens {missing}: call add_image_tokens(tokenizer)"
-            )
+            raise ValueError(f"the tokenizer lacks the tokens {missing}: call add_image_tokens(tokenizer)")
 
     def image_tokens(self, rows: int, cols: int) -> str:
         """The token string standing for one image tiled rows x cols."""
@@ -100,6 +104,8 @@ class PolyVLMProcessor(ProcessorMixin):
             data.update(image_inputs)
         elif placeholders:
             raise ValueError(f"{placeholders} '{self.image_placeholder}' placeholders but no images")
+        if self.sequence_start:
+            texts = [self.sequence_start + t for t in texts]
         encoded = self.tokenizer(texts, padding=padding, return_tensors=return_tensors, **kwargs)
         data.update(encoded)
         return BatchFeature(data=data)

@@ -15,6 +15,7 @@ import torch
 
 from polyvlm.model.configuration import PolyVLMConfig
 from polyvlm.model.modeling import PolyVLMForConditionalGeneration
+from polyvlm.model.pixel_budget import budget_size
 from polyvlm.model.tiling import select_grid
 from polyvlm.model.token_count import image_token_count
 
@@ -30,10 +31,15 @@ class Costs:
 
 @dataclass
 class ModelStats:
-    """Parameters per module, the image's tiling and its cost with and without 2x2 pooling."""
+    """Parameters per module, the image's tiling and its cost with and without 2x2 pooling.
+
+    ``image_tokens_unpooled`` is the same layout (thumbnail, then each tile's kept band) at one token
+    per patch: what the LM would read without the 2x2 pooling.
+    """
 
     params: dict[str, int]
     image_size: tuple[int, int]
+    resized_to: tuple[int, int]
     max_tiles: int
     grid: tuple[int, int]
     image_tokens_pooled: int
@@ -94,12 +100,14 @@ def model_stats(
     """Everything ``polyvlm model stats`` prints, for one image of ``width`` x ``height`` plus a text prompt."""
     params = count_params(config)
     geometry = config.tile_geometry
-    rows, cols = select_grid(width, height, max_tiles, geometry)
+    resized = budget_size(width, height, geometry.patch_size)  # the processor's default pixel budget
+    rows, cols = select_grid(*resized, max_tiles, geometry)
     pooled = image_token_count(rows, cols, geometry, pool=2)
     unpooled = image_token_count(rows, cols, geometry, pool=1)
     return ModelStats(
         params=params,
         image_size=(width, height),
+        resized_to=resized,
         max_tiles=max_tiles,
         grid=(rows, cols),
         image_tokens_pooled=pooled,
@@ -114,10 +122,11 @@ def format_stats(stats: ModelStats) -> str:
     """The stats as a plain-text table."""
     lines = ["parameters"]
     lines += [f"  {name:<14}{count / 1e6:>12,.1f} M" for name, count in stats.params.items()]
-    (w, h), (rows, cols) = stats.image_size, stats.grid
+    (w, h), (rw, rh), (rows, cols) = stats.image_size, stats.resized_to, stats.grid
     lines += [
         "",
-        f"image {w}x{h}, max_tiles {stats.max_tiles}: {rows} rows x {cols} cols + thumbnail = {1 + rows * cols} crops",
+        f"image {w}x{h} (pixel budget: {rw}x{rh}), max_tiles {stats.max_tiles}: "
+        f"{rows} rows x {cols} cols + thumbnail = {1 + rows * cols} crops",
         f"  vision tower           {stats.vision_flops / 1e12:>10.2f} TFLOPs (either way)",
         "",
         f"  {'':<22}{'2x2 pooling':>14}{'no pooling':>14}{'ratio':>8}",

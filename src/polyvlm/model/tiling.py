@@ -4,12 +4,14 @@ A tile is a square crop the vision encoder sees whole (378 px = 27 patches of 14
 Neighbouring tiles overlap by two margins (4 patches each side by default), so a tile advances by
 ``stride = crop - 2 * margin`` (266 px) and a grid of n tiles covers ``n * stride + 2 * margin`` pixels
 (n * 266 + 112). The margins give every kept patch some context from its neighbour tile; the model
-later keeps each interior patch once (see ``stitching.py``).
+later keeps each part of the image from one tile only (see ``tile_layout.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class TileGeometry:
         return tiles * self.stride + self.overlap
 
     def span_patches(self, tiles: int) -> int:
-        """Patches along one axis of the stitched grid of ``tiles`` tiles, each patch kept once."""
+        """Patches along one axis of the image-wide grid of ``tiles`` tiles without pooling (each kept once)."""
         return tiles * self.stride_patches + 2 * self.margin_patches
 
 
@@ -68,22 +70,28 @@ def candidate_grids(max_tiles: int) -> list[tuple[int, int]]:
 def select_grid(
     width: int, height: int, max_tiles: int, geometry: TileGeometry = DEFAULT_GEOMETRY
 ) -> tuple[int, int]:
-    """The (rows, cols) tiling needing the least scale change for an image of ``width`` x ``height``.
+    """The (rows, cols) tiling of the paper's Algorithm 1 (and the reference code) for ``width`` x ``height``.
 
-    A grid's scale is the factor that fits the image inside its span, ``min(span_h / height, span_w / width)``.
-    When every grid would shrink the image (scale < 1) the largest scale wins (least downscaling);
-    otherwise the smallest scale >= 1 wins (least upscaling, the closest fit). Ties go to fewer tiles,
-    then to fewer rows, so the choice is deterministic.
+    The margins are taken off first: the image is treated as ``(height - overlap) x (width - overlap)``
+    (112 px less a side) to be covered by tiles of ``stride`` px (266), so a grid's scale is
+    ``min(rows * stride / (height - overlap), cols * stride / (width - overlap))``. When every grid would
+    shrink the image (scale < 1) the largest scale wins (least downscaling); otherwise the smallest
+    scale >= 1 wins (least upscaling, the closest fit). Ties go to fewer tiles, then to fewer rows.
+
+    As in the reference, scales are float32 quotients; a side no larger than the overlap gives a
+    quotient of +inf (exactly the overlap) or a negative one (smaller), which the rules above then rank.
     """
     if width < 1 or height < 1:
         raise ValueError(f"image size must be positive, got {width}x{height}")
-    grids = candidate_grids(max_tiles)
-    scales = [min(geometry.span(r) / height, geometry.span(c) / width) for r, c in grids]
-    if all(s < 1 for s in scales):
-        best = max(range(len(grids)), key=lambda i: (scales[i], -grids[i][0] * grids[i][1], -grids[i][0]))
-    else:
-        fits = [i for i in range(len(grids)) if scales[i] >= 1]
-        best = min(fits, key=lambda i: (scales[i], grids[i][0] * grids[i][1], grids[i][0]))
+    grids = sorted(candidate_grids(max_tiles), key=lambda g: (g[0] * g[1], g[0]))
+    spans = np.asarray(grids, dtype=np.float32) * np.float32(geometry.stride)
+    inner = np.asarray([height - geometry.overlap, width - geometry.overlap], dtype=np.float32)
+    with np.errstate(divide="ignore"):
+        scales = (spans / inner).min(axis=1)
+    # argmax / argmin return the first best index: the sort above makes that the fewest tiles, then rows.
+    best = (
+        int(np.argmax(scales)) if (scales < 1).all() else int(np.argmin(np.where(scales < 1, np.inf, scales)))
+    )
     return grids[best]
 
 

@@ -57,6 +57,12 @@ def tiny_model(
     )
     torch.manual_seed(seed)
     model = PolyVLMForConditionalGeneration(config).eval()
+    # transformers' N(0, 0.02) init leaves the connector's SwiGLU output at ~1e-6, so images would barely
+    # move this model's outputs and a test could not tell one image from another. torch's own Linear
+    # init (U(+-1/sqrt(fan_in))) gives image features of the token embeddings' scale.
+    for module in model.connector.modules():
+        if isinstance(module, torch.nn.Linear):
+            module.reset_parameters()
     model.generation_config.eos_token_id = [tokenizer.convert_tokens_to_ids("<|im_end|>")]
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     return model

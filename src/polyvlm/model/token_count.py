@@ -1,40 +1,37 @@
 """How many tokens an image takes in the LM sequence: the layout and its exact count.
 
-An image becomes two regions, the global thumbnail then the stitched tiles, each written as::
+An image becomes two regions, the global thumbnail then the tiles, each written as::
 
     <im_start> (<im_patch> * w <im_col>) * h <im_end>
 
-where h x w is the region's grid of pooled patch tokens. With ``P`` patches per tile side (27), margin
-``m`` (4), stride ``s = P - 2m`` (19) and pooling window ``k`` (2; 1 = no pooling):
+where h x w is the region's grid of pooled tokens. With ``P`` patches per tile side (27), margin ``m``
+(4), stride ``s = P - 2m`` (19) and pooling window ``k`` (2; 1 = no pooling):
 
-- thumbnail grid: ``h0 = w0 = ceil(P / k)``                                  (14 x 14)
-- tiles grid for R rows x C cols: ``h = ceil((R*s + 2m) / k)``, ``w = ceil((C*s + 2m) / k)``
-  (the stitched patch grid keeps each interior patch once: R*s + 2m patches, not R*P)
+- thumbnail grid: ``h0 = w0 = ceil(P / k)``                                      (14 x 14)
+- tiles grid for R rows x C cols: each tile is pooled on its own and keeps a band of its pooled
+  positions (``tile_layout.py``): along an axis of n tiles, ``ceil((s + 2m) / k)`` for a lone tile,
+  else ``2 * ceil((s + m) / k) + (n - 2) * ceil(s / k)`` (two edge tiles, n - 2 middle ones);
 - tokens = ``(h0*(w0+1) + 2) + (h*(w+1) + 2)``; of these ``h0*w0 + h*w`` are ``<im_patch>``.
 
-For 1176x910 at 12 tiles (3 rows x 4 cols): h = ceil(65/2) = 33, w = ceil(84/2) = 42, so
-212 + 1421 = 1633 tokens with pooling, 758 + 5527 = 6285 without.
+This is the reference's ``molmo_get_n_image_patches``. For 1176x910 at 12 tiles the pixel budget first
+resizes the image to 1134x868 (``pixel_budget.py``), which gets 3 rows x 4 cols: h = 12 + 10 + 12 = 34,
+w = 12 + 10 + 10 + 12 = 44, so 212 + 1532 = 1744 tokens with pooling; the same layout without pooling
+(k = 1: 65 x 84 patches) takes 758 + 5527 = 6285.
 """
 
 from __future__ import annotations
 
+from polyvlm.model.pixel_budget import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, budget_size
+from polyvlm.model.tile_layout import pooled_side, region_side
 from polyvlm.model.tiling import DEFAULT_GEOMETRY, TileGeometry, select_grid
-
-
-def pooled(patches: int, pool: int) -> int:
-    """Pooled tokens along one axis of ``patches`` patches: odd counts are padded to a full window."""
-    return -(-patches // pool)
 
 
 def region_grids(
     rows: int, cols: int, geometry: TileGeometry = DEFAULT_GEOMETRY, pool: int = 2
 ) -> list[tuple[int, int]]:
     """The (height, width) in pooled tokens of the thumbnail region and of the tiles region."""
-    thumb = pooled(geometry.crop_patches, pool)
-    return [
-        (thumb, thumb),
-        (pooled(geometry.span_patches(rows), pool), pooled(geometry.span_patches(cols), pool)),
-    ]
+    thumb = pooled_side(geometry, pool)
+    return [(thumb, thumb), (region_side(rows, geometry, pool), region_side(cols, geometry, pool))]
 
 
 def image_feature_count(
@@ -49,9 +46,28 @@ def image_token_count(rows: int, cols: int, geometry: TileGeometry = DEFAULT_GEO
     return sum(h * (w + 1) + 2 for h, w in region_grids(rows, cols, geometry, pool))
 
 
+def grid_for_image_size(
+    width: int,
+    height: int,
+    max_tiles: int = 12,
+    geometry: TileGeometry = DEFAULT_GEOMETRY,
+    min_pixels: int = DEFAULT_MIN_PIXELS,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> tuple[int, int]:
+    """(rows, cols) of an image of ``width`` x ``height`` pixels: pixel budget first, then Algorithm 1."""
+    width, height = budget_size(width, height, geometry.patch_size, min_pixels, max_pixels)
+    return select_grid(width, height, max_tiles, geometry)
+
+
 def tokens_for_image_size(
-    width: int, height: int, max_tiles: int = 12, geometry: TileGeometry = DEFAULT_GEOMETRY, pool: int = 2
+    width: int,
+    height: int,
+    max_tiles: int = 12,
+    geometry: TileGeometry = DEFAULT_GEOMETRY,
+    pool: int = 2,
+    min_pixels: int = DEFAULT_MIN_PIXELS,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> int:
     """All tokens an image of ``width`` x ``height`` pixels takes under a ``max_tiles`` budget."""
-    rows, cols = select_grid(width, height, max_tiles, geometry)
+    rows, cols = grid_for_image_size(width, height, max_tiles, geometry, min_pixels, max_pixels)
     return image_token_count(rows, cols, geometry, pool)

@@ -1,0 +1,156 @@
+"""``polyvlm model convert-jina SRC OUT``: a jina-vlm checkpoint -> a PolyVLM checkpoint, tensor for tensor.
+
+Every tensor of SRC is checked against the reference layout (``jina_layout.py``) before anything is
+written: a missing, unexpected or misshapen tensor stops the conversion with the list of them. Then
+the tensors are mapped (``jina_mapping.py``) and checked against the PolyVLM model built on the meta
+device; the extra-token rows of the head are kept from ever being generated
+(``generation_config.suppress_tokens``), as in the reference, whose head has no such rows.
+
+OUT is written to a temporary directory first and renamed when complete.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from transformers import AutoTokenizer, GenerationConfig
+
+from polyvlm.model.configuration import PolyVLMConfig
+from polyvlm.model.image_processing import PolyVLMImageProcessor
+from polyvlm.model.jina_layout import VISION, ConversionError, JinaSizes, reference_shapes
+from polyvlm.model.jina_mapping import ASSUMED_IMAGE_TOKEN_IDS, convert_state, polyvlm_config
+from polyvlm.model.modeling import PolyVLMForConditionalGeneration
+from polyvlm.model.processing import PolyVLMProcessor
+from polyvlm.model.tokenizer import IMAGE_TOKENS
+
+
+def read_checkpoint(src: Path) -> tuple[dict, dict[str, torch.Tensor]]:
+    """config.json (or {}) and every tensor of the *.safetensors files in ``src``."""
+    files = sorted(src.glob("*.safetensors"))
+    if not files:
+        raise ConversionError(f"{src} holds no *.safetensors files")
+    config_file = src / "config.json"
+    config = json.loads(config_file.read_text()) if config_file.is_file() else {}
+    state: dict[str, torch.Tensor] = {}
+    for file in files:
+        state.update(load_file(file))
+    return config, state
+
+
+def check_layout(state: dict[str, torch.Tensor], sizes: JinaSizes) -> None:
+    """Refuse unless ``state`` holds exactly the reference's tensors with the reference's shapes."""
+    expected = reference_shapes(sizes)
+    conv_name = VISION + "patch_embed.proj.weight"
+    if conv_name in state and state[conv_name].dim() == 4:  # the reference's Conv2d patch embedding
+        expected[conv_name] = (sizes.vision_hidden, 3, sizes.patch_size, sizes.patch_size)
+    missing = sorted(set(expected) - set(state))
+    extra = sorted(set(state) - set(expected))
+    misshapen = [
+        f"{k}: {tuple(state[k].shape)}, expected {expected[k]}"
+        for k in sorted(set(expected) & set(state))
+        if tuple(state[k].shape) != expected[k]
+    ]
+    problems = [
+        (f"{len(names)} {what}", names)
+        for what, names in (("missing", missing), ("unexpected", extra), ("misshapen", misshapen))
+        if names
+    ]
+    if problems:
+        lines = [
+            f"  {head}: " + ", ".join(names[:8]) + (" ..." if len(names) > 8 else "")
+            for head, names in problems
+        ]
+        raise ConversionError(
+            "not a jina-vlm checkpoint in the reference layout (sizes from config.json, or the released "
+            "model's where it is silent):\n" + "\n".join(lines)
+        )
+
+
+def check_against_model(tensors: dict[str, torch.Tensor], config: PolyVLMConfig) -> None:
+    """The converted tensors must be exactly the model's (built on the meta device, so no memory)."""
+    with torch.device("meta"):
+        model = PolyVLMForConditionalGeneration(config)
+    wanted = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    got = {k: tuple(v.shape) for k, v in tensors.items()}
+    if wanted != got:
+        diff = sorted(set(wanted.items()) ^ set(got.items()))
+        raise ConversionError(f"converted tensors do not fit PolyVLM (a converter bug): {diff[:8]}")
+
+
+def image_processor_from(src: Path) -> PolyVLMImageProcessor:
+    """A PolyVLMImageProcessor with the reference preprocessor_config.json's tiling values where present."""
+    file = src / "preprocessor_config.json"
+    pre = json.loads(file.read_text()) if file.is_file() else {}
+    size = pre.get("size") or {}
+    margins = pre.get("overlap_margins") or [4, 4]
+    base = pre.get("base_input_size") or [378, 378]
+    patch = pre.get("patch_size", 14)
+    if margins[0] != margins[1] or base[0] != base[1]:
+        raise ConversionError(f"unequal overlap margins {margins} or a non-square crop {base}")
+    kwargs = {"image_mean": pre["image_mean"], "image_std": pre["image_std"]} if "image_mean" in pre else {}
+    return PolyVLMImageProcessor(
+        max_tiles=pre.get("max_crops", 12),
+        patch_size=patch,
+        crop_patches=base[0] // patch,
+        margin_patches=margins[0],
+        min_pixels=pre.get("min_pixels") or size.get("shortest_edge", 56 * 56),
+        max_pixels=pre.get("max_pixels") or size.get("longest_edge", 28 * 28 * 1280),
+        **kwargs,
+    )
+
+
+def token_ids_from(tokenizer) -> dict[str, int]:
+    """Image token ids as SRC's tokenizer assigns them (the tokenizer, not a constant, is the truth)."""
+    vocab = tokenizer.get_vocab()
+    missing = [t for t in IMAGE_TOKENS.values() if t not in vocab]
+    if missing:
+        raise ConversionError(f"SRC's tokenizer lacks the image tokens {missing}")
+    return {key: vocab[token] for key, token in IMAGE_TOKENS.items()}
+
+
+def convert_jina(src: str | Path, out: str | Path) -> Path:
+    """Convert the jina-vlm checkpoint in ``src`` into a PolyVLM directory ``out`` (which must not exist)."""
+    src, out = Path(src), Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise ConversionError(f"{out} exists and is not empty")
+    config_json, state = read_checkpoint(src)
+    sizes = JinaSizes.from_config(config_json)
+    check_layout(state, sizes)
+    has_tokenizer = (src / "tokenizer.json").is_file() or (src / "tokenizer_config.json").is_file()
+    tokenizer = AutoTokenizer.from_pretrained(src) if has_tokenizer else None
+    token_ids = token_ids_from(tokenizer) if tokenizer is not None else dict(ASSUMED_IMAGE_TOKEN_IDS)
+    config = polyvlm_config(sizes, token_ids)
+    tensors = convert_state(state, sizes)
+    check_against_model(tensors, config)
+    config.dtype = str(next(iter(tensors.values())).dtype).removeprefix("torch.")
+    extra_ids = list(range(sizes.vocab_size, sizes.vocab_size + sizes.additional_vocab_size))
+    if (src / "generation_config.json").is_file():
+        generation = GenerationConfig.from_pretrained(src)
+    else:  # <|endoftext|> (the reference's EOS) and <|im_end|> (the end of a ChatML turn)
+        generation = GenerationConfig(eos_token_id=[151643, 151645], pad_token_id=151643)
+    generation.suppress_tokens = extra_ids
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        config.save_pretrained(work)
+        generation.save_pretrained(work)
+        save_file(tensors, work / "model.safetensors", metadata={"format": "pt"})
+        if tokenizer is not None:
+            # The reference starts every sequence with the tokenizer's BOS, or its EOS when it has none.
+            start = tokenizer.bos_token or tokenizer.eos_token
+            processor = PolyVLMProcessor(
+                image_processor_from(src), tokenizer, pool_size=config.pool_size, sequence_start=start
+            )
+            processor.save_pretrained(work)
+        if out.exists():
+            out.rmdir()
+        work.rename(out)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return out
