@@ -1,0 +1,60 @@
+"""Asking the judge: requests with temperature 0 and a fixed seed, through the harness's ChatClient.
+
+The judge client (clients/: batched, cached, retried, rate-limited) is passed in by the harness; a
+scorer never opens a socket. Every request carries `temperature: 0` and `seed: JUDGE_SEED + run`, so
+a repeated judging run (`--judge-runs N`: the scorer built with `run=1, 2, ...`) makes distinct
+requests and distinct cache keys, while a re-run of the same run is answered from the cache.
+
+A call that fails after the client's retries becomes an item excluded as `judge_call_failed`, a reply
+the scorer cannot read one excluded as `judge_unparsable` (with the reply kept in the detail); both
+are counted in `MetricResult.excluded` and `details["judge_failures"]`, never scored as 0. When the
+client's circuit breaker opens (EndpointDown, a StopRun) it propagates: the run stops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from polyvlm.clients.chat import ChatClient, ChatRequest, ChatResult
+from polyvlm.eval.items import ItemScore
+
+JUDGE_SEED = 0
+JUDGE_FAILURE_REASONS = ("judge_call_failed", "judge_unparsable")
+
+
+def judge_params(run: int, max_tokens: int) -> dict[str, Any]:
+    """The sampling parameters of every judge request of one judging run."""
+    return {"temperature": 0.0, "seed": JUDGE_SEED + run, "max_tokens": max_tokens}
+
+
+def ask_judge(
+    judge: ChatClient | None,
+    conversations: Sequence[list[dict[str, Any]]],
+    run: int = 0,
+    max_tokens: int = 1024,
+) -> list[ChatResult]:
+    """One judge result per conversation, in order (one batch through the client)."""
+    if judge is None:
+        raise ValueError("this scorer needs a judge: pass --judge SPEC (an OpenAI-compatible endpoint)")
+    if not conversations:
+        return []
+    params = judge_params(run, max_tokens)
+    return judge.complete([ChatRequest(messages, dict(params)) for messages in conversations])
+
+
+def judge_call_failed(question_id: str, result: ChatResult) -> ItemScore:
+    """The exclusion of an item whose judge call failed after retries."""
+    return ItemScore(
+        question_id, None, "judge_call_failed", {"error": result.error, "detail": result.detail[:300]}
+    )
+
+
+def judge_unparsable(question_id: str, reply: str) -> ItemScore:
+    """The exclusion of an item whose judge reply could not be read."""
+    return ItemScore(question_id, None, "judge_unparsable", {"reply": reply[:1000]})
+
+
+def judge_failures(scores: Sequence[ItemScore]) -> int:
+    """How many items the judge could not score (failed calls and unreadable replies)."""
+    return sum(1 for s in scores if s.reason in JUDGE_FAILURE_REASONS)
