@@ -9,9 +9,8 @@ from polyvlm.eval.items import EvalItem, Prediction
 
 def item(qid: str, reference: Any = None, **fields: Any) -> EvalItem:
     """An item of the test task with the given reference and fields."""
-    return EvalItem(
-        question_id=qid, task="test", prompt=fields.pop("prompt", "q"), reference=reference, **fields
-    )
+    task, prompt = fields.pop("task", "test"), fields.pop("prompt", "q")
+    return EvalItem(question_id=qid, task=task, prompt=prompt, reference=reference, **fields)
 
 
 def pred(qid: str, text: str = "", error: str = "") -> Prediction:

@@ -10,12 +10,12 @@ from polyvlm.eval.scorer import MetricResult
 def test_mean_std_envelope_and_summed_exclusions():
     runs = [
         MetricResult(
-            "llm_judge", 3.0, 2.5, 3.5, n=10, excluded={"judge_unparsable": 1}, by_category={"a": 3.0}
+            "llm_judge_vila", 3.0, 2.5, 3.5, n=10, excluded={"judge_unparsable": 1}, by_category={"a": 3.0}
         ),
         MetricResult(
-            "llm_judge", 3.5, 3.0, 4.0, n=9, excluded={"judge_call_failed": 2}, by_category={"a": 4.0}
+            "llm_judge_vila", 3.5, 3.0, 4.0, n=9, excluded={"judge_call_failed": 2}, by_category={"a": 4.0}
         ),
-        MetricResult("llm_judge", 4.0, 3.4, 4.6, n=10, by_category={"a": 5.0}),
+        MetricResult("llm_judge_vila", 4.0, 3.4, 4.6, n=10, by_category={"a": 5.0}),
     ]
     combined = combine_runs(runs)
     assert combined.overall == pytest.approx(3.5, abs=1e-12)

@@ -4,6 +4,7 @@ import pytest
 from judge_server import judge_client, judge_server
 from scorer_cases import item, pred
 
+from polyvlm.eval.scorer import SCORERS
 from polyvlm.eval.scorers.llava_judge import LlavaJudge
 
 
@@ -40,3 +41,13 @@ def test_in_the_wild_rules_and_an_unreadable_first_line(tmp_path):
     assert "a few sentences describing the image" in user
     assert result.overall == pytest.approx(100 * 6 / 9, abs=1e-6)
     assert result.excluded == {"judge_unparsable": 1}
+
+
+def test_auto_rules_follow_the_task_and_the_prompt_files_are_named(tmp_path):
+    coco = item("c", "ref", category="detail", task="llava-bench-coco-ja")
+    wild = item("w", "ref", category="detail", task="llava-bench-in-the-wild")
+    scorer = SCORERS["llava_judge"]()
+    assert "five descriptive sentences" in scorer._conversation(coco, "x")[-1]["content"]
+    assert "a few sentences describing" in scorer._conversation(wild, "x")[-1]["content"]
+    assert sorted(scorer.prompt_sha256s()) == ["judge_pairwise", "llava_rules"]
+    assert all(len(h) == 64 for h in scorer.prompt_sha256s().values())

@@ -72,5 +72,5 @@ def test_scorer_means_items_takes_the_best_reference_and_excludes_failures():
 
     items = [c[0] for c in cases]
     failed = scorer.score(items, [pred("1", "車は白色です。"), pred("2", error="timeout")])
-    assert [s.reason for s in failed] == ["", "prediction_failed", "prediction_missing"]
-    assert scorer.aggregate(items, failed).excluded == {"prediction_failed": 1, "prediction_missing": 1}
+    assert [s.reason for s in failed] == ["", "prediction_failed", "no_prediction"]
+    assert scorer.aggregate(items, failed).excluded == {"prediction_failed": 1, "no_prediction": 1}

@@ -40,7 +40,7 @@ def heron_headline(pairs: dict[str, tuple[np.ndarray, np.ndarray]]) -> float | N
 class HeronJudge(RelativeJudge):
     """Heron-Bench's judge-relative score; the headline is the mean of the three category figures."""
 
-    name: ClassVar[str] = "heron_bench"
+    name: ClassVar[str] = "heron_judge"
 
     def aggregate(
         self, items: Sequence[EvalItem], scores: Sequence[ItemScore], seed: int = 0

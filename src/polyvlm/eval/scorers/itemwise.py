@@ -2,7 +2,7 @@
 
 A subclass writes `score_text(item, text) -> ItemScore`; this base pairs items with predictions by
 `question_id`, and an item whose prediction failed (`Prediction.error`) or is missing is excluded with
-the reason `prediction_failed` / `prediction_missing` — counted in `MetricResult.excluded`, never
+the reason `prediction_failed` / `no_prediction` — counted in `MetricResult.excluded`, never
 scored as wrong by accident of the harness. The headline is `scale · mean(values)` (accuracy-like metrics
 use `scale = 100`, so 0/1 items report a percentage), with the same per category in `by_category` and
 per language in `details["by_language"]` when items carry more than one language.
@@ -40,7 +40,7 @@ def paired_predictions(
 def prediction_problem(item: EvalItem, prediction: Prediction | None) -> ItemScore | None:
     """The exclusion of an item whose model call failed or left no prediction; None when it can be scored."""
     if prediction is None:
-        return ItemScore(item.question_id, None, "prediction_missing")
+        return ItemScore(item.question_id, None, "no_prediction")
     if prediction.error:
         return ItemScore(item.question_id, None, "prediction_failed", {"error": prediction.error})
     return None

@@ -1,9 +1,12 @@
 """Asking the judge: requests with temperature 0 and a fixed seed, through the harness's ChatClient.
 
 The judge client (clients/: batched, cached, retried, rate-limited) is passed in by the harness; a
-scorer never opens a socket. Every request carries `temperature: 0` and `seed: JUDGE_SEED + run`, so
-a repeated judging run (`--judge-runs N`: the scorer built with `run=1, 2, ...`) makes distinct
-requests and distinct cache keys, while a re-run of the same run is answered from the cache.
+scorer never opens a socket. Every request carries `temperature: 0`. The seed is fixed: by default the
+judge client's own (`ChatSpec.seed`, 0 unless set; the harness gives run `r` of `--judge-runs N` a client
+whose seed is `seed + r`). A scorer built with `run=r > 0` instead puts `seed: JUDGE_SEED + r` in each
+request (which wins over the client's), for callers that repeat judging with one client. Either way a
+repeated run makes distinct requests and distinct cache keys, while a re-run of the same run is
+answered from the cache.
 
 A call that fails after the client's retries becomes an item excluded as `judge_call_failed`, a reply
 the scorer cannot read one excluded as `judge_unparsable` (with the reply kept in the detail); both
@@ -24,8 +27,11 @@ JUDGE_FAILURE_REASONS = ("judge_call_failed", "judge_unparsable")
 
 
 def judge_params(run: int, max_tokens: int) -> dict[str, Any]:
-    """The sampling parameters of every judge request of one judging run."""
-    return {"temperature": 0.0, "seed": JUDGE_SEED + run, "max_tokens": max_tokens}
+    """The sampling parameters of every judge request of one judging run (run 0: the client's seed)."""
+    params: dict[str, Any] = {"temperature": 0.0, "max_tokens": max_tokens}
+    if run:
+        params["seed"] = JUDGE_SEED + run
+    return params
 
 
 def ask_judge(

@@ -8,8 +8,10 @@ scored items (not the mean of the categories, which is Heron-Bench's rule). The 
 
 The default prompt is the `pairwise` review with the rule of each category from rule.json:
 `rules="coco"` uses `conv` / `detail` / `complex` (the context is five captions and object boxes),
-`rules="in-the-wild"` uses `llava_bench_conv` / ... (the context is a few sentences). `prompt="json"`
-uses the JSON judge instead (not comparable with the pairwise figures).
+`rules="in-the-wild"` uses `llava_bench_conv` / ... (the context is a few sentences), and the default
+`rules="auto"` picks per item: COCO's rules for items of a task whose name contains "coco"
+(llava-bench-coco, llava-bench-coco-ja, ...), else the in-the-wild ones. `prompt="json"` uses the
+JSON judge instead (not comparable with the pairwise figures).
 """
 
 from __future__ import annotations
@@ -31,15 +33,24 @@ from polyvlm.eval.scorers.relative_judge import RelativeJudge, category_pairs
 class LlavaJudge(RelativeJudge):
     """LLaVA-Bench's relative score: per category and over all items, 100 · mean(model) / mean(reference)."""
 
-    name: ClassVar[str] = "llava_bench"
+    name: ClassVar[str] = "llava_judge"
 
     def __init__(
-        self, rules: str = "in-the-wild", prompt: str = "pairwise", run: int = 0, prompt_dir: str = ""
+        self, rules: str = "auto", prompt: str = "pairwise", run: int = 0, prompt_dir: str = ""
     ) -> None:
-        if rules not in ("in-the-wild", "coco"):
-            raise ValueError(f"rules must be 'in-the-wild' or 'coco', not {rules!r}")
-        self.rule_prefix = "llava_bench_" if rules == "in-the-wild" else ""  # type: ignore[misc]
+        if rules not in ("auto", "in-the-wild", "coco"):
+            raise ValueError(f"rules must be 'auto', 'in-the-wild' or 'coco', not {rules!r}")
+        self.rules_variant = rules
         super().__init__(prompt=prompt, run=run, prompt_dir=prompt_dir)
+
+    def rules_name(self) -> str:
+        """`auto`, `coco` or `in-the-wild`: which rule.json entries the pairwise prompt uses."""
+        return self.rules_variant
+
+    def rule_key(self, item: EvalItem) -> str:
+        """`<category>` for COCO, `llava_bench_<category>` for In-the-Wild."""
+        coco = self.rules_variant == "coco" or (self.rules_variant == "auto" and "coco" in item.task)
+        return item.category if coco else f"llava_bench_{item.category}"
 
     def aggregate(
         self, items: Sequence[EvalItem], scores: Sequence[ItemScore], seed: int = 0

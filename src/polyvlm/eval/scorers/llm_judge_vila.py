@@ -2,7 +2,7 @@
 
 Used by JA-VLM-Bench-In-the-Wild and JA-VG-VQA-500 beside ROUGE-L. For each item the judge sees the
 question, the reference answer and the model's answer (text only) and replies "Score: X" with X in
-1-5; temperature 0, seed `JUDGE_SEED + run`. Fields read from the item:
+1-5; temperature 0 and a fixed seed (see judge_calls). Fields read from the item:
 
 - question: `meta["question"]` when the task sets it (the bare question, without answer-format
   instructions), else `EvalItem.prompt`;
@@ -11,7 +11,7 @@ question, the reference answer and the model's answer (text only) and replies "S
 Exclusions, each counted in `MetricResult.excluded` and `details["judge_failures"]`, never a 0:
 `judge_call_failed` (the call failed after the client's retries), `judge_unparsable` (no single
 in-range "Score: X" in the reply; see judge_replies.parse_score_line), and, before any call,
-`prediction_failed` / `prediction_missing` / `no_reference`.
+`prediction_failed` / `no_prediction` / `no_reference`.
 
 The headline is the mean score (1-5) with a bootstrap 95 % CI. `run` (0, 1, ...) repeats the judging
 as distinct requests for `--judge-runs N`; combine the N results with `eval.judge_runs.combine_runs`
@@ -53,7 +53,7 @@ def judge_reference(item: EvalItem) -> str:
 class VilaJudge(Scorer):
     """The 1-5 LLM judge of LLM-jp-3 VILA; `run` makes repeated judgings distinct requests."""
 
-    name: ClassVar[str] = "llm_judge"
+    name: ClassVar[str] = "llm_judge_vila"
     needs_judge: ClassVar[bool] = True
     max_tokens: ClassVar[int] = 256
 

@@ -52,7 +52,6 @@ class RelativeJudge(Scorer):
 
     needs_judge: ClassVar[bool] = True
     max_tokens: ClassVar[int] = 1024
-    rule_prefix: ClassVar[str] = ""  # rules key = prefix + category (LLaVA in-the-wild: "llava_bench_")
 
     def __init__(self, prompt: str = "json", run: int = 0, prompt_dir: str = "") -> None:
         if prompt not in ("json", "pairwise"):
@@ -65,12 +64,28 @@ class RelativeJudge(Scorer):
         else:
             self.prompt = load_judge_prompt("judge_pairwise", directory=prompt_dir)
             self.rules, rules_sha = load_judge_rules(directory=prompt_dir)
-            self.prompt_name = f"judge_pairwise+llava_rules:{self.rule_prefix}<category>"
+            self.rules_sha256 = rules_sha
+            self.prompt_name = f"judge_pairwise+llava_rules:{self.rules_name()}"
             self.prompt_sha256 = f"{self.prompt.sha256}+{rules_sha}"
 
-    def _rule(self, category: str) -> str:
-        rule = self.rules.get(self.rule_prefix + category) or self.rules.get("default")
+    def rules_name(self) -> str:
+        """Which rules of rule.json the pairwise prompt uses (recorded with the prompt's name)."""
+        return "<category>"
+
+    def rule_key(self, item: EvalItem) -> str:
+        """The rule.json key for an item: its category (Heron and LLaVA-Bench COCO)."""
+        return item.category
+
+    def _rule(self, item: EvalItem) -> str:
+        rule = self.rules.get(self.rule_key(item)) or self.rules.get("default")
         return str(rule["prompt"]) if rule else ""
+
+    def prompt_sha256s(self) -> dict[str, str]:
+        """The prompt files this scorer sends, by name, with their sha256 (for the manifest)."""
+        out = {self.prompt.name: self.prompt.sha256}
+        if self.style == "pairwise":
+            out["llava_rules"] = self.rules_sha256
+        return out
 
     def _conversation(self, item: EvalItem, answer: str) -> list[dict[str, Any]]:
         return self.prompt.messages(
@@ -78,7 +93,7 @@ class RelativeJudge(Scorer):
             question=judge_question(item),
             reference=judge_reference(item),
             answer=answer,
-            rule=self._rule(item.category) if self.style == "pairwise" else "",
+            rule=self._rule(item) if self.style == "pairwise" else "",
         )
 
     def _read(self, reply: str) -> tuple[float, float] | None:
