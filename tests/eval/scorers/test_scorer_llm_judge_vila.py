@@ -63,6 +63,7 @@ def test_scores_and_every_kind_of_failure_counted_never_zero(tmp_path):
 
 def test_failed_predictions_are_not_judged_and_runs_are_distinct_requests(tmp_path):
     assert SCORERS["llm_judge_vila"] is VilaJudge and VilaJudge.needs_judge
+    assert list(VilaJudge().prompt_sha256s()) == ["vila_judge"]
     items = [item("a", "猫"), item("b", "犬"), item("c", None)]
     preds = [pred("a", "猫です <<Score: 5>>"), pred("b", "", error="timeout"), pred("c", "x")]
     with judge_server() as server:

@@ -16,14 +16,26 @@ client's circuit breaker opens (EndpointDown, a StopRun) it propagates: the run 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from polyvlm.clients.chat import ChatClient, ChatRequest, ChatResult
-from polyvlm.eval.items import ItemScore
+from polyvlm.eval.items import EvalItem, ItemScore, Prediction
+from polyvlm.eval.scorers.itemwise import paired_predictions, prediction_problem, references_of
 
 JUDGE_SEED = 0
 JUDGE_FAILURE_REASONS = ("judge_call_failed", "judge_unparsable")
+
+
+def judge_question(item: EvalItem) -> str:
+    """The question the judge is shown: `meta["question"]` when the task sets it, else the prompt."""
+    return str(item.meta.get("question") or item.prompt)
+
+
+def judge_reference(item: EvalItem) -> str:
+    """The reference answer the judge reads: `meta["reference_answer"]`, else the first reference."""
+    refs = references_of(item)
+    return str(item.meta.get("reference_answer") or (refs[0] if refs else ""))
 
 
 def judge_params(run: int, max_tokens: int) -> dict[str, Any]:
@@ -64,3 +76,41 @@ def judge_unparsable(question_id: str, reply: str) -> ItemScore:
 def judge_failures(scores: Sequence[ItemScore]) -> int:
     """How many items the judge could not score (failed calls and unreadable replies)."""
     return sum(1 for s in scores if s.reason in JUDGE_FAILURE_REASONS)
+
+
+Reading = tuple[float, dict[str, Any]]  # an item's value and its detail, read from a judge reply
+
+
+def judge_items(
+    items: Sequence[EvalItem],
+    predictions: Sequence[Prediction],
+    judge: ChatClient | None,
+    conversation: Callable[[EvalItem, str], list[dict[str, Any]]],
+    read: Callable[[str], Reading | None],
+    run: int = 0,
+    max_tokens: int = 1024,
+) -> list[ItemScore]:
+    """Judge every scorable item in one batch: `conversation(item, answer)` builds the request,
+    `read(reply)` reads it (None: unparsable); failures become counted exclusions, in item order."""
+    out: list[ItemScore | None] = []
+    asked, conversations = [], []
+    for item, prediction in zip(items, paired_predictions(items, predictions), strict=True):
+        problem = prediction_problem(item, prediction)
+        if problem is None and not judge_reference(item):
+            problem = ItemScore(item.question_id, None, "no_reference")
+        out.append(problem)
+        if problem is None:
+            asked.append(len(out) - 1)
+            conversations.append(conversation(item, prediction.text))  # type: ignore[union-attr]
+    for i, result in zip(asked, ask_judge(judge, conversations, run, max_tokens), strict=True):
+        qid = items[i].question_id
+        if result.text is None:
+            out[i] = judge_call_failed(qid, result)
+            continue
+        reading = read(result.text)
+        out[i] = (
+            judge_unparsable(qid, result.text)
+            if reading is None
+            else ItemScore(qid, reading[0], detail=reading[1])
+        )
+    return out  # type: ignore[return-value]

@@ -27,26 +27,15 @@ from polyvlm.clients.chat import ChatClient
 from polyvlm.eval.items import EvalItem, ItemScore, Prediction
 from polyvlm.eval.judge_prompt import load_judge_prompt
 from polyvlm.eval.scorer import MetricResult, Scorer, register_scorer
-from polyvlm.eval.scorers.itemwise import mean_result, paired_predictions, prediction_problem, references_of
+from polyvlm.eval.scorers.itemwise import mean_result
 from polyvlm.eval.scorers.judge_calls import (
-    ask_judge,
-    judge_call_failed,
     judge_failures,
+    judge_items,
     judge_params,
-    judge_unparsable,
+    judge_question,
+    judge_reference,
 )
 from polyvlm.eval.scorers.judge_replies import parse_score_line
-
-
-def judge_question(item: EvalItem) -> str:
-    """The question the judge is shown."""
-    return str(item.meta.get("question") or item.prompt)
-
-
-def judge_reference(item: EvalItem) -> str:
-    """The reference answer the judge compares with ("" when the item has none)."""
-    refs = references_of(item)
-    return str(item.meta.get("reference_answer") or (refs[0] if refs else ""))
 
 
 @register_scorer
@@ -68,31 +57,22 @@ class VilaJudge(Scorer):
         judge: ChatClient | None = None,
     ) -> list[ItemScore]:
         """Ask the judge about every scorable item in one batch; failures become counted exclusions."""
-        out: list[ItemScore | None] = []
-        asked: list[int] = []
-        conversations = []
-        for item, prediction in zip(items, paired_predictions(items, predictions), strict=True):
-            problem = prediction_problem(item, prediction)
-            if problem is None and not judge_reference(item):
-                problem = ItemScore(item.question_id, None, "no_reference")
-            out.append(problem)
-            if problem is None:
-                asked.append(len(out) - 1)
-                conversations.append(
-                    self.prompt.messages(
-                        question=judge_question(item),
-                        reference=judge_reference(item),
-                        answer=prediction.text,  # type: ignore[union-attr]
-                    )
-                )
-        for i, result in zip(asked, ask_judge(judge, conversations, self.run, self.max_tokens), strict=True):
-            qid = items[i].question_id
-            if result.text is None:
-                out[i] = judge_call_failed(qid, result)
-                continue
-            value = parse_score_line(result.text)
-            out[i] = judge_unparsable(qid, result.text) if value is None else ItemScore(qid, float(value))
-        return out  # type: ignore[return-value]
+        return judge_items(
+            items, predictions, judge, self._conversation, self._read, self.run, self.max_tokens
+        )
+
+    def _conversation(self, item: EvalItem, answer: str) -> list[dict[str, str]]:
+        return self.prompt.messages(
+            question=judge_question(item), reference=judge_reference(item), answer=answer
+        )
+
+    def _read(self, reply: str) -> tuple[float, dict[str, object]] | None:
+        value = parse_score_line(reply)
+        return None if value is None else (float(value), {})
+
+    def prompt_sha256s(self) -> dict[str, str]:
+        """The prompt files this scorer sends, by name, with their sha256 (for the manifest)."""
+        return {self.prompt.name: self.prompt.sha256}
 
     def aggregate(
         self, items: Sequence[EvalItem], scores: Sequence[ItemScore], seed: int = 0

@@ -29,10 +29,8 @@ from polyvlm.clients.chat import ChatClient
 from polyvlm.eval.items import EvalItem, ItemScore, Prediction
 from polyvlm.eval.judge_prompt import load_judge_prompt, load_judge_rules
 from polyvlm.eval.scorer import Scorer
-from polyvlm.eval.scorers.itemwise import paired_predictions, prediction_problem
-from polyvlm.eval.scorers.judge_calls import ask_judge, judge_call_failed, judge_params, judge_unparsable
+from polyvlm.eval.scorers.judge_calls import judge_items, judge_params, judge_question, judge_reference
 from polyvlm.eval.scorers.judge_replies import parse_first_line_pair, parse_score_json
-from polyvlm.eval.scorers.llm_judge_vila import judge_question, judge_reference
 
 
 def category_pairs(
@@ -96,10 +94,12 @@ class RelativeJudge(Scorer):
             rule=self._rule(item) if self.style == "pairwise" else "",
         )
 
-    def _read(self, reply: str) -> tuple[float, float] | None:
-        if self.style == "json":
-            return parse_score_json(reply)
-        return parse_first_line_pair(reply)
+    def _read(self, reply: str) -> tuple[float, dict[str, Any]] | None:
+        pair = parse_score_json(reply) if self.style == "json" else parse_first_line_pair(reply)
+        if pair is None:
+            return None
+        reference_score, model_score = pair
+        return float(model_score), {"reference_score": float(reference_score)}
 
     def score(
         self,
@@ -108,30 +108,9 @@ class RelativeJudge(Scorer):
         judge: ChatClient | None = None,
     ) -> list[ItemScore]:
         """Both scores of every scorable item, asked in one batch; failures are counted exclusions."""
-        out: list[ItemScore | None] = []
-        asked, conversations = [], []
-        for item, prediction in zip(items, paired_predictions(items, predictions), strict=True):
-            problem = prediction_problem(item, prediction)
-            if problem is None and not judge_reference(item):
-                problem = ItemScore(item.question_id, None, "no_reference")
-            out.append(problem)
-            if problem is None:
-                asked.append(len(out) - 1)
-                conversations.append(self._conversation(item, prediction.text))  # type: ignore[union-attr]
-        for i, result in zip(asked, ask_judge(judge, conversations, self.run, self.max_tokens), strict=True):
-            qid = items[i].question_id
-            if result.text is None:
-                out[i] = judge_call_failed(qid, result)
-                continue
-            pair = self._read(result.text)
-            if pair is None:
-                out[i] = judge_unparsable(qid, result.text)
-            else:
-                reference_score, model_score = pair
-                out[i] = ItemScore(
-                    qid, float(model_score), detail={"reference_score": float(reference_score)}
-                )
-        return out  # type: ignore[return-value]
+        return judge_items(
+            items, predictions, judge, self._conversation, self._read, self.run, self.max_tokens
+        )
 
     def judge_details(self) -> dict[str, Any]:
         """What a report needs to know about the judging: prompt name and sha256, run, parameters."""
