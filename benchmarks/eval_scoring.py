@@ -13,7 +13,8 @@
 2. Judge throughput: the 1-5 judge scorer (`llm_judge`) over --judge-items items through the real
    client at concurrency 32 against the test server in its own process (latency --latency, capacity
    32, every reply "Score: 4"): achieved items/s against the server's capacity / latency (goal >= 90%),
-   beside the client alone sending the same judge requests in the same run (what the machine allows).
+   beside the client alone sending the same judge requests in the same run (what the machine allows),
+   and the scorer's own CPU per item against a judge that answers at once.
 
 Figures only, no asserts: the machine is shared, so read the ratios. Record them in docs/BENCHMARKS.md.
 
@@ -35,7 +36,7 @@ import unicodedata
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
-from polyvlm.clients.chat import ChatRequest, ChatSpec, LimitsSpec
+from polyvlm.clients.chat import ChatRequest, ChatResult, ChatSpec, LimitsSpec
 from polyvlm.clients.chat_open import CachedChatClient
 from polyvlm.eval.items import EvalItem, Prediction
 from polyvlm.eval.scorers.judge_calls import judge_params
@@ -148,6 +149,13 @@ def rouge_benchmark(n: int, n_base: int) -> None:
 # --- judge throughput ---------------------------------------------------------------------------------
 
 
+class InstantJudge:
+    """A ChatClient that answers every request at once with "Score: 4" (no network): the scorer's cost alone."""
+
+    def complete(self, requests: list[ChatRequest]) -> list[ChatResult]:
+        return [ChatResult("Score: 4") for _ in requests]
+
+
 class ServerProcess:
     """The test server in a process of its own, answering every request with a fixed reply."""
 
@@ -222,6 +230,14 @@ def judge_benchmark(m: int, capacity: int, latency: float) -> None:
             )
         result = scorer.aggregate(items, scores)
         print(f"   scored {result.n}, excluded {result.excluded}, mean {result.overall}")
+        # the scorer's own work (prompts built, replies read, aggregate with CI), with a judge that answers at once
+        instant = InstantJudge()
+        start = time.process_time()
+        scorer.aggregate(items, VilaJudge(run=9).score(items, preds, instant))
+        own = time.process_time() - start
+        print(
+            f"   the scorer's own CPU: {own / m * 1e6:,.0f} us per item (prompt, strict read, aggregate with CI)"
+        )
     finally:
         server.close()
 
