@@ -45,6 +45,8 @@ def test_japanese_forms(text, expected):
         ("A) looks plausible, but on reflection the answer is (D).", "D"),
         ("It is a green tram.", "C"),
         ("I think a blue bus, no wait, a yellow taxi", "D"),  # last option text wins
+        ("B is correct.", "B"),
+        ("I think C is right", "C"),  # "I" is the pronoun, C the answer
         ("None of them.", None),
     ],
 )
@@ -73,6 +75,10 @@ def test_each_indicator_form_is_its_own_entry():
     for form, example in zip(LETTER_FORMS, examples, strict=True):
         assert re.search(form.replace("{L}", "A|B"), example), (form, example)
     assert not any("答え" in f and "正解" in f for f in LETTER_FORMS)
+
+
+def test_absent_options_are_skipped():
+    assert extract_choice("a red car", {"A": "a red car", "B": None, "C": ""}) == "A"
 
 
 def test_unparsable_is_wrong_and_counted_never_a_pick():

@@ -4,8 +4,8 @@ Extraction, on the NFKC-normalised answer (full-width （Ａ） reads as (A)), f
 letters (`EvalItem.choices` keys):
 1. the letter in the forms models write it, each one pattern of `LETTER_FORMS`: `(A)`, `[A]`, `「A」`,
    `答え：A` / `答えはA`, `正解はA` / `正解：A`, `回答：A`, `Answer: A` / `the answer is A`,
-   `option A` / `選択肢A`, `A.` / `A)` / `A:`, and a bare `A` standing alone (not inside a word, and
-   not the English article "A" before a word);
+   `option A` / `選択肢A`, `A.` / `A)` / `A:`, and a bare letter standing alone (not inside a word;
+   "B is right" counts, but "A" and "I" before a lower-case word are the article and the pronoun);
 2. only when no letter is found, the option's text itself (normalised, case-folded) in the answer.
 Across all forms the *last* match in the answer wins: a model that weighs (A) and then settles on B is
 read as B. An answer naming no option is **unparsable: wrong, and counted** (`details["unparsable"]`);
@@ -43,7 +43,7 @@ LETTER_FORMS: tuple[str, ...] = (
     r"(?i)answer\s*(?:is|:)?\s*({L})(?![A-Za-z])",  # Answer: A, the answer is A
     r"(?i)option\s*({L})(?![A-Za-z])",  # option A
     r"(?<![A-Za-z])({L})\s*[.):](?!\d)",  # A. A) A:
-    r"(?<![A-Za-z'’])({L})(?![A-Za-z'’])(?!\s+[a-z])",  # bare A (not the article in "A cat")
+    r"(?<![A-Za-z'’])({L})(?![A-Za-z'’])(?!(?<=[AI])\s+[a-z])",  # bare B; A / I not before a word ("A cat")
 )
 
 
@@ -71,7 +71,7 @@ def extract_choice(text: str, choices: dict[str, str]) -> str | None:
     folded = answer.casefold()
     best = None
     for letter, option in choices.items():
-        option_text = normalize_answer(option)
+        option_text = normalize_answer(option) if isinstance(option, str) else ""  # absent options: None
         at = folded.rfind(option_text) if option_text else -1
         if at >= 0:
             key = (at + len(option_text), len(option_text), letter)

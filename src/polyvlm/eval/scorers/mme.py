@@ -5,8 +5,9 @@ Every MME image carries two yes/no questions (`EvalItem.group` = the image). Per
 score `acc + acc+` (0-200). Perception is the sum over MME's ten perception categories (0-2000),
 cognition over its four cognition categories (0-800), as MME's own calculation script groups them.
 Answers are read by `yes_no.parse_yes_no`; one saying neither is wrong and counted
-(`details["unparsable"]`). A question whose prediction failed is excluded, and so is its image from
-acc+ (an image with one unscored question cannot be "both right").
+(`details["unparsable"]`). A question whose prediction failed is excluded, and its image with it, from
+acc as from acc+ (an image with an unscored question cannot be "both right"; leaving the whole image
+out keeps acc and acc+ over the same images).
 
 The headline is the perception total (`headline="cognition"` or `"total"` for the others) with a
 bootstrap 95 % CI that resamples images within each category; `by_category` holds each category's
