@@ -29,6 +29,7 @@ def test_published_figures(reference, prediction, expected):
 def test_japanese_words_keep_punctuation_and_lose_emoji_and_width():
     assert words("池のほとりです。", "ja") == ["池", "の", "ほとり", "です", "。"]
     assert words("ＡＢＣ  です😀", "ja") == words("ABC です", "ja")
+    assert words("1️⃣ 東京👨‍👩‍👧", "ja") == words("東京", "ja")  # keycap and ZWJ sequences go whole
     assert rouge_l_text("車は白色です。", "車は白色です。😀🚗") == pytest.approx(100.0, abs=TOL)
 
 
@@ -74,3 +75,10 @@ def test_scorer_means_items_takes_the_best_reference_and_excludes_failures():
     failed = scorer.score(items, [pred("1", "車は白色です。"), pred("2", error="timeout")])
     assert [s.reason for s in failed] == ["", "prediction_failed", "no_prediction"]
     assert scorer.aggregate(items, failed).excluded == {"prediction_failed": 1, "no_prediction": 1}
+
+
+def test_a_missing_package_names_what_to_install():
+    from polyvlm.eval.scorers.scorer_packages import needed
+
+    with pytest.raises(ImportError, match="pip install"):
+        needed("polyvlm_no_such_package")

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rapidfuzz.distance import Levenshtein
-
 from polyvlm.eval.items import EvalItem, ItemScore
 from polyvlm.eval.scorer import register_scorer
 from polyvlm.eval.scorers.answer_text import normalize_answer
 from polyvlm.eval.scorers.itemwise import ItemwiseScorer, references_of
+from polyvlm.eval.scorers.scorer_packages import needed
 
 
 def anls_one(answer: str, reference: str, threshold: float = 0.5) -> float:
@@ -23,7 +22,7 @@ def anls_one(answer: str, reference: str, threshold: float = 0.5) -> float:
     a, r = normalize_answer(answer), normalize_answer(reference)
     if not a and not r:
         return 1.0
-    distance = Levenshtein.distance(a, r) / max(len(a), len(r))
+    distance = needed("rapidfuzz.distance").Levenshtein.distance(a, r) / max(len(a), len(r))
     return 0.0 if distance >= threshold else 1.0 - distance
 
 

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rapidfuzz.distance import LCSseq
-
 from polyvlm.eval.items import EvalItem, ItemScore
 from polyvlm.eval.scorer import register_scorer
 from polyvlm.eval.scorers.itemwise import ItemwiseScorer, references_of
+from polyvlm.eval.scorers.scorer_packages import needed
 from polyvlm.eval.scorers.word_tokens import language_of, words
 
 
@@ -32,7 +31,7 @@ def lcs_length(a: list[str], b: list[str]) -> int:
     # exact word ids (not Python hashes) so two different words can never collide
     a_ids = [ids.setdefault(w, len(ids)) for w in a]
     b_ids = [ids.setdefault(w, len(ids)) for w in b]
-    return int(LCSseq.similarity(a_ids, b_ids))
+    return int(needed("rapidfuzz.distance").LCSseq.similarity(a_ids, b_ids))
 
 
 def rouge_l(reference: list[str], prediction: list[str]) -> float:

@@ -19,7 +19,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Any
 
-import emoji
+from polyvlm.eval.scorers.scorer_packages import needed
 
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _WORD = re.compile(r"\w+")
@@ -30,17 +30,22 @@ _NO_SPACE_LANGUAGES = frozenset({"zh", "th"})
 @lru_cache(maxsize=1)
 def mecab_tagger() -> Any:
     """The process's MeCab tagger (fugashi, unidic-lite dictionary, wakati output)."""
-    try:
-        import fugashi
-        import unidic_lite  # noqa: F401  # the dictionary fugashi falls back to
-    except ImportError as e:
-        raise ImportError("Japanese ROUGE-L needs MeCab: pip install fugashi unidic-lite") from e
-    return fugashi.Tagger("-Owakati")
+    needed("unidic_lite")  # the dictionary fugashi falls back to
+    return needed("fugashi").Tagger("-Owakati")
+
+
+@lru_cache(maxsize=1)
+def _emoji_start() -> frozenset[str]:
+    """Every non-ASCII character an emoji can begin with, and the keycap marks (VS16, U+20E3)."""
+    starts = {e[0] for e in needed("emoji").EMOJI_DATA if ord(e[0]) > 127}
+    return frozenset(starts | {"\ufe0f", "\u20e3"})
 
 
 def normalize_for_rouge(text: str) -> str:
     """Emoji removed, NFKC, whitespace runs collapsed to one space, trimmed."""
-    text = emoji.replace_emoji(text, replace="")
+    # emoji's own scan is pure Python per character: run it only on text that may hold an emoji
+    if not _emoji_start().isdisjoint(text):
+        text = needed("emoji").replace_emoji(text, replace="")
     return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
