@@ -28,8 +28,8 @@ def judge_server() -> FakeOpenAIServer:
 
 
 def judge_client(server: FakeOpenAIServer, tmp_path, **limits) -> CachedChatClient:
-    """A real client of the server: few fast retries, a short timeout, its own cache file."""
-    base = {"concurrency": 8, "retries": 1, "backoff_s": 0.01, "timeout_s": 0.5, "breaker_failures": 50}
+    """A real client of the server: few fast retries, a 1 s timeout (a stall is 3 s), its own cache file."""
+    base = {"concurrency": 8, "retries": 1, "backoff_s": 0.01, "timeout_s": 1.0, "breaker_failures": 50}
     spec = ChatSpec(
         backend="openai",
         model="judge-model",
