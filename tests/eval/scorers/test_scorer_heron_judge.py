@@ -82,6 +82,8 @@ def test_the_pairwise_prompt_is_recorded_as_another_prompt(tmp_path):
     system, user = body["messages"][0]["content"], body["messages"][1]["content"]
     assert "precise assistant" in system
     assert "[Assistant 1]\nreference answer c1" in user and "Sentences are given in Japanese" in user
+    assert "does not answer directly, or says the wrong thing, give it a low score" in user  # Heron's line
+    assert list(pairwise.prompt_sha256s()) == ["heron_pairwise", "llava_rules"]
 
 
 def test_failures_are_excluded_not_zero(tmp_path):

@@ -25,6 +25,7 @@ def test_overall_ratio_over_all_items_and_the_coco_rules(tmp_path):
     assert result.by_category == pytest.approx({"conv": 50.0, "detail": 100.0}, abs=tol)
     assert result.overall == pytest.approx(100 * 18 / 26, abs=tol)  # not (50 + 100) / 2
     assert "five descriptive sentences" in user and "GPT-4 answer 1" in user
+    assert "give it a low score" not in user  # Heron's closing line is Heron's only
     assert result.details["judge_failures"] == 0
 
 

@@ -6,8 +6,8 @@ judge scored (see relative_judge for the prompts, fields and exclusions); the he
 the three category figures — of those present, with the absent ones listed in
 `details["categories_missing"]` (a full Heron-Bench run has all three). The CI resamples items within
 each category. `prompt="json"` (default: llm-jp-eval-mm's `{"score_gpt", "score"}` judge) or
-`prompt="pairwise"` (Heron's original "two numbers on the first line" with the per-category rules of
-turingmotors/heron's rule.json); the two are not comparable, and `details["judge_prompt"]` /
+`prompt="pairwise"` (Heron's original "two numbers on the first line": the per-category rules of
+turingmotors/heron's rule.json and the closing instruction of its eval_heron_bench.py); the two are not comparable, and `details["judge_prompt"]` /
 `["judge_prompt_sha256"]` say which one ran. `details` also has the mean model and reference score
 per category (`<c>_model`, `<c>_reference`) and `judge_failures`.
 """
@@ -41,6 +41,7 @@ class HeronJudge(RelativeJudge):
     """Heron-Bench's judge-relative score; the headline is the mean of the three category figures."""
 
     name: ClassVar[str] = "heron_judge"
+    pairwise_prompt: ClassVar[str] = "heron_pairwise"
 
     def aggregate(
         self, items: Sequence[EvalItem], scores: Sequence[ItemScore], seed: int = 0

@@ -5,8 +5,9 @@ Two prompt styles, whose figures are NOT comparable with each other (different i
 pairwise judge sees both answers side by side while the JSON judge scores each "independently"):
 
 - `pairwise`: LLaVA's / Heron's review — `[Context]`, `[Question]`, `[Assistant 1]` = the reference
-  answer, `[Assistant 2]` = the model's, then the category's rule from `llava_rules.json`; the reply's
-  first line holds the two scores ("8 7");
+  answer, `[Assistant 2]` = the model's, then the category's rule from `llava_rules.json` (Heron's
+  prompt file adds the one closing instruction Heron's eval_heron_bench.py sends); the reply's first
+  line holds the two scores ("8 7");
 - `json`: llm-jp-eval-mm's Heron-Bench judge — the reply is `{"score_gpt": int, "score": int}`.
 
 Fields read from the item: `meta["context"]` (the image's description the judge reads; "" when
@@ -50,6 +51,7 @@ class RelativeJudge(Scorer):
 
     needs_judge: ClassVar[bool] = True
     max_tokens: ClassVar[int] = 1024
+    pairwise_prompt: ClassVar[str] = "judge_pairwise"  # Heron's adds one closing instruction
 
     def __init__(self, prompt: str = "json", run: int = 0, prompt_dir: str = "") -> None:
         if prompt not in ("json", "pairwise"):
@@ -60,10 +62,10 @@ class RelativeJudge(Scorer):
             self.rules: dict[str, Any] = {}
             self.prompt_name, self.prompt_sha256 = self.prompt.name, self.prompt.sha256
         else:
-            self.prompt = load_judge_prompt("judge_pairwise", directory=prompt_dir)
+            self.prompt = load_judge_prompt(self.pairwise_prompt, directory=prompt_dir)
             self.rules, rules_sha = load_judge_rules(directory=prompt_dir)
             self.rules_sha256 = rules_sha
-            self.prompt_name = f"judge_pairwise+llava_rules:{self.rules_name()}"
+            self.prompt_name = f"{self.prompt.name}+llava_rules:{self.rules_name()}"
             self.prompt_sha256 = f"{self.prompt.sha256}+{rules_sha}"
 
     def rules_name(self) -> str:
