@@ -6,9 +6,11 @@ tag in the last user message: `[[429]]`, `[[500]]`, `[[stall]]`, `[[truncated]]`
 `[[nocontent]]`, `[[drop]]`; `[[500x2]]` fails the first two attempts of that prompt and then answers,
 `[[500]]` fails only the first (`fail_times` is the default count; None in the server mode = always).
 `latency` delays every answer; `capacity` caps requests in flight (the excess gets 429, Retry-After 0).
+`reply(prompt)`, when given, scripts the answer text (a judge's verdict, say): its string is sent instead
+of the default answer, and None falls back to the default.
 
 In a test: `with FakeOpenAIServer(latency=0.05) as server: ... server.url ...` (a thread of its own).
-As a process (benchmarks): `python tests/fake_openai_server.py --latency 0.05 --capacity 32` prints
+As a process (benchmarks): `python tests/fake_openai_server.py --latency 0.05 --capacity 32 [--reply TEXT]` prints
 `PORT <n>` and serves until stdin closes; GET /stats gives the counters as JSON.
 """
 
@@ -23,6 +25,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -65,6 +68,7 @@ class FakeOpenAIServer:
         record_bodies: bool = True,
         port: int = 0,
         azure_api_version: str | None = None,
+        reply: Callable[[str], str | None] | None = None,
     ) -> None:
         self.latency, self.capacity, self.mode, self.fail_times = latency, capacity, mode, fail_times
         self.retry_after, self.stall_s, self.api_key, self.record_bodies = (
@@ -76,6 +80,7 @@ class FakeOpenAIServer:
         self.port = port
         # Azure OpenAI style: the key in an `api-key` header and `?api-version=` on every URL
         self.azure_api_version = azure_api_version
+        self.reply = reply  # scripted answers by prompt (None: the default answer)
         self.requests = 0  # POST /chat/completions received
         self.seen: Counter[str] = Counter()  # attempts per prompt
         self.arrivals: list[float] = []  # time.monotonic() of each request as it arrived, in order
@@ -171,7 +176,8 @@ class FakeOpenAIServer:
             assert request.transport is not None
             request.transport.abort()  # the connection dies without a response
             raise asyncio.CancelledError
-        text = answer_text(prompt, body)
+        scripted = self.reply(prompt) if self.reply is not None else None
+        text = answer_text(prompt, body) if scripted is None else scripted
         with self._lock:
             self.answered[prompt] += 1
         completion_tokens = len(text.split())
@@ -259,9 +265,15 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.05)
     ap.add_argument("--capacity", type=int, default=None)
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--reply", default=None, help="answer every request with this text (e.g. 'Score: 4')")
     args = ap.parse_args()
+    fixed = args.reply
     server = FakeOpenAIServer(
-        latency=args.latency, capacity=args.capacity, record_bodies=False, port=args.port
+        latency=args.latency,
+        capacity=args.capacity,
+        record_bodies=False,
+        port=args.port,
+        reply=(lambda prompt: fixed) if fixed is not None else None,
     )
     server.start()
     print(f"PORT {server.port}", flush=True)
