@@ -5,7 +5,7 @@ drive the harness — a plain one and a judge one whose verdicts the fake server
 `harness_judge`: asks the judge and parses the last `Score: N` of its reply. The fake server echoes the
 prompt, so the verdict is `len(answer) % 5 + 1`; an item whose question holds `[garbage]` gets a prompt
 without a score (an unparsable reply), `[judgefail]` a prompt the server fails with 500 every time,
-`[judgestall]` one it stalls on (a timeout).
+`[judgestall]` one it stalls on (a timeout), `[judgestall1]` one it stalls on the first time only.
 """
 
 from __future__ import annotations
@@ -65,6 +65,8 @@ class HarnessJudge(Scorer):
             tag = ""
             if "[judgefail]" in it.prompt:
                 tag = "[[500x99]]"
+            elif "[judgestall1]" in it.prompt:
+                tag = "[[stallx1]]"
             elif "[judgestall]" in it.prompt:
                 tag = "[[stallx9]]"
             verdict = "" if "[garbage]" in it.prompt else f"Score: {len(p.text) % 5 + 1}"

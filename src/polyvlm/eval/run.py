@@ -91,6 +91,7 @@ def infer(
     if not todo:
         return done
     adapter.check()
+    record_session(out, adapter, len(todo))
     with (
         PredictionLog(log_path) as log,
         tqdm(total=len(todo), desc=f"{items[0].task} ← {adapter.name}", disable=not progress) as bar,
@@ -109,6 +110,31 @@ def infer(
                 done[it.question_id] = pred
             bar.update(len(batch))
     return done
+
+
+SESSIONS = "sessions.jsonl"  # one line per inference session: who answered, how many items were asked
+
+
+def record_session(out: Path, adapter: Adapter, asked: int) -> None:
+    """Note that `adapter` is about to answer `asked` items (a resumed run shows as a second session)."""
+    import json
+    from datetime import UTC, datetime
+
+    info = {k: v for k, v in adapter.describe().items() if k != "usage"}
+    row = {"started": datetime.now(UTC).isoformat(timespec="seconds"), "asked": asked, "model": info}
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / SESSIONS).open("a", encoding="utf-8") as f:
+        f.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+
+
+def read_sessions(out: Path) -> list[dict[str, Any]]:
+    """The inference sessions recorded for this task and model."""
+    import json
+
+    path = out / SESSIONS
+    if not path.is_file():
+        return []
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
 
 
 def judge_factory(config: EvalConfig) -> Any:
@@ -159,6 +185,7 @@ def score_task(
     errors = {qid: p.error for qid, p in predictions.items() if p.error}
     out = config.output / task.name / model_name
     manifest = build_manifest(task, source, items, model_info, judge, outcomes, config.seed, errors)
+    manifest["inference_sessions"] = read_sessions(out)  # who answered: one entry per (resumed) session
     write_task_outputs(out, items, predictions, outcomes, manifest)
     return TaskResult(task.name, model_name, out, outcomes)
 

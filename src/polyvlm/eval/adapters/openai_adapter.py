@@ -45,7 +45,9 @@ class OpenAIAdapter:
             cache_path=cache_path,
             limits=limits or LimitsSpec(),
         )
-        self.batch_size = max(8, 2 * self.spec.limits.concurrency)
+        # a batch is one wave of concurrent calls: its answers are cached as each arrives and appended to
+        # prediction.jsonl when the wave ends, so a kill leaves at most `concurrency` answers only in the cache
+        self.batch_size = self.spec.limits.concurrency
         self._client = open_chat_client(self.spec)
 
     def check(self) -> None:
