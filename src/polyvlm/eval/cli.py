@@ -74,6 +74,13 @@ def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
             "--api-key-env", default="", help="Environment variable holding the endpoints' API key."
         ),
         click.option("--judge-concurrency", default=8, show_default=True, type=click.IntRange(min=1)),
+        click.option(
+            "--judge-retries",
+            default=4,
+            show_default=True,
+            type=click.IntRange(min=0),
+            help="Retries of a failed judge call (then the item is a counted judge failure).",
+        ),  # fmt: skip
         click.option("--limit", type=click.IntRange(min=1), help="Only the first N items of each task."),
         click.option(
             "-o", "--output", required=True, type=click.Path(file_okay=False), help="Output directory."
@@ -85,12 +92,12 @@ def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _config(output: str, judge: str | None, judge_runs: int, metrics: str | None, seed: int, api_key_env: str,
-            judge_concurrency: int, limit: int | None, quiet: bool = False) -> Any:  # fmt: skip
+            judge_concurrency: int, judge_retries: int, limit: int | None, quiet: bool = False) -> Any:  # fmt: skip
     from polyvlm.clients.chat import LimitsSpec
     from polyvlm.eval.run import EvalConfig
 
     return EvalConfig(Path(output), judge, judge_runs, seed, _split(metrics), api_key_env,
-                      LimitsSpec(concurrency=judge_concurrency), limit, not quiet)  # fmt: skip
+                      LimitsSpec(concurrency=judge_concurrency, retries=judge_retries), limit, not quiet)  # fmt: skip
 
 
 def _print_result(result: Any) -> None:

@@ -206,8 +206,14 @@ def score_existing(
     found = read_predictions(predictions_file)
     if not found:
         raise TaskDataError(f"{predictions_file}: no predictions (JSONL lines with question_id and text)")
-    unknown = sorted(set(found) - {it.question_id for it in items})
-    if unknown:
-        raise TaskDataError(f"{predictions_file}: question ids not in {task.name}: {', '.join(unknown[:5])}")
-    info = {"backend": "predictions", "file": str(predictions_file), "model": model_name}
+    ids = {it.question_id for it in items}
+    unknown = sorted(set(found) - ids)
+    if len(unknown) == len(found):
+        raise TaskDataError(
+            f"{predictions_file}: none of its question ids is in {task.name} (e.g. {unknown[0]})"
+        )
+    # answers to questions outside the items (another split, or --limit) are counted, not scored
+    info = {"backend": "predictions", "file": str(predictions_file), "model": model_name,
+            "predictions_not_in_task": len(unknown)}  # fmt: skip
+    found = {qid: p for qid, p in found.items() if qid in ids}
     return score_task(task, source, items, found, model_name, info, config)

@@ -42,4 +42,5 @@ class AI2D(Task):
                 reference=LETTERS[answer],
                 choices=choices,
                 language="en",
+                meta={"question": str(row["question"])},
             )

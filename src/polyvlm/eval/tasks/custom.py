@@ -56,4 +56,5 @@ class CustomTask(Task):
                 choices=choices,
                 category=str(row.get("category", "")),
                 language=language,
+                meta={"question": question},
             )

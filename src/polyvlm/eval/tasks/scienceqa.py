@@ -60,5 +60,10 @@ class ScienceQA(Task):
                 choices=choices,
                 category=str(row.get("subject", "")),
                 language="en",
-                meta={"topic": row.get("topic", ""), "grade": row.get("grade", "")},
+                meta={
+                    "topic": row.get("topic", ""),
+                    "grade": row.get("grade", ""),
+                    "question": str(row["question"]),
+                    "hint": hint,
+                },
             )
