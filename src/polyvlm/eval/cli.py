@@ -136,7 +136,7 @@ def run_cmd(model_spec: str, tasks: str, data_dir: str, data_pairs: tuple[str, .
         from polyvlm.eval.adapters.base import GenerationSettings
         from polyvlm.eval.adapters.spec import open_adapter
         from polyvlm.eval.registry import get_task
-        from polyvlm.eval.run import run_task
+        from polyvlm.eval.run import judge_factory, run_task
 
         config = _config(quiet=quiet, **common)
         data = dict(p.split("=", 1) for p in data_pairs if "=" in p)
@@ -144,8 +144,13 @@ def run_cmd(model_spec: str, tasks: str, data_dir: str, data_pairs: tuple[str, .
         settings = GenerationSettings(max_new_tokens=max_new_tokens, seed=config.seed)
         adapter = open_adapter(model_spec, settings, str(config.cache_dir / "model-responses.sqlite"),
                                config.api_key_env, LimitsSpec(concurrency=concurrency))  # fmt: skip
+        if config.judge:  # an unreachable judge stops the run before the model is asked anything
+            judge_factory(config)(0)
         for task in chosen:
-            _print_result(run_task(task, _data_for(task, data_dir, data), adapter, config))
+            source = _data_for(task, data_dir, data)
+            if source == task.hub_name:
+                click.echo(f"{task.name}: no {Path(data_dir) / task.name}; loading the hub dataset {source}")
+            _print_result(run_task(task, source, adapter, config))
 
     _user_errors(go)
 
