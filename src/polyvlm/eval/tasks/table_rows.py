@@ -105,6 +105,10 @@ def _read_saved_dataset(path: Path, split: str) -> list[dict[str, Any]]:
 def _read_hub(name: str, split: str) -> list[dict[str, Any]]:
     datasets = _datasets_module()
     try:
+        # a dataset published as one config per subject (JMMMU, MMMU) is read whole, configs in name order
+        configs = sorted(datasets.get_dataset_config_names(name))
+        if len(configs) > 1:
+            return [row for c in configs for row in _undecoded(datasets.load_dataset(name, c, split=split))]
         ds = datasets.load_dataset(name, split=split)
     except Exception as e:  # no network, unknown name, gated: all end the same way for the user
         raise TaskDataError(
