@@ -42,7 +42,7 @@ class JMMMU(Task):
 
     def load(self, source: str) -> Iterator[EvalItem]:
         """One item per row; the images in the order the question names them (`<image 1>` …)."""
-        rows, base = read_rows(source, split="test")
+        rows, base = read_rows(source, split="test", all_configs=True)
         for i, row in enumerate(rows):
             where = f"{source} row {i}"
             qid = str(column(row, "id", where))

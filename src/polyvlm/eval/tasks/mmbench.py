@@ -23,5 +23,5 @@ class MMBench(Task):
 
     def load(self, source: str) -> Iterator[EvalItem]:
         """Every row's rotations, from the TSV (or the hub table with the same columns)."""
-        rows, base = read_rows(source, split="dev")
+        rows, base = read_rows(source, split="dev", config="en")
         yield from mmbench_items(self.name, rows, base, source, "en", circular=True)

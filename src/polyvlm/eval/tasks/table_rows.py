@@ -16,8 +16,11 @@ class TaskDataError(ValueError):
     """The benchmark's data is missing or malformed (the message says which file and row)."""
 
 
-def read_rows(source: str | Path, split: str = "test") -> tuple[list[dict[str, Any]], Path]:
-    """The rows of `source` and the directory relative image paths are resolved against."""
+def read_rows(
+    source: str | Path, split: str = "test", config: str | None = None, all_configs: bool = False
+) -> tuple[list[dict[str, Any]], Path]:
+    """The rows of `source` and the directory relative image paths are resolved against (a hub dataset:
+    its `config`, or with `all_configs` every config concatenated in name order)."""
     path = Path(source).expanduser()
     if path.is_file():
         return _read_file(path), path.parent
@@ -30,7 +33,7 @@ def read_rows(source: str | Path, split: str = "test") -> tuple[list[dict[str, A
             raise TaskDataError(f"{path}: no table file ({', '.join(TABLE_SUFFIXES)}) in this directory")
         return [row for f in files for row in _read_file(f)], path
     if str(source).count("/") == 1 and not str(source).startswith((".", "/", "~")):
-        return _read_hub(str(source), split), Path.cwd()
+        return _read_hub(str(source), split, config, all_configs), Path.cwd()
     raise TaskDataError(f"{source}: no such file or directory (nor a hub dataset name like org/name)")
 
 
@@ -102,14 +105,13 @@ def _read_saved_dataset(path: Path, split: str) -> list[dict[str, Any]]:
     return _undecoded(ds)
 
 
-def _read_hub(name: str, split: str) -> list[dict[str, Any]]:
+def _read_hub(name: str, split: str, config: str | None, all_configs: bool) -> list[dict[str, Any]]:
     datasets = _datasets_module()
     try:
-        # a dataset published as one config per subject (JMMMU, MMMU) is read whole, configs in name order
-        configs = sorted(datasets.get_dataset_config_names(name))
-        if len(configs) > 1:
+        if all_configs:  # one config per subject (JMMMU, MMMU): the benchmark is all of them
+            configs = sorted(datasets.get_dataset_config_names(name))
             return [row for c in configs for row in _undecoded(datasets.load_dataset(name, c, split=split))]
-        ds = datasets.load_dataset(name, split=split)
+        ds = datasets.load_dataset(name, config, split=split)
     except Exception as e:  # no network, unknown name, gated: all end the same way for the user
         raise TaskDataError(
             f"cannot load the hub dataset {name} (split {split}): {e}. Without a network, download it "
