@@ -122,3 +122,10 @@ def test_saved_dataset_loads_like_the_hub(tmp_path, fixtures):
     ref = list(get_task("pope").load(str(fixtures / "pope")))
     assert [i.question_id for i in items] == [i.question_id for i in ref]
     assert items[0].images[0] == ref[0].images[0]  # the same image bytes
+
+
+def test_limit_keeps_a_circular_question_whole(fixtures):
+    from polyvlm.eval.run import load_items
+
+    items = load_items(get_task("mmbench"), str(fixtures / "mmbench"), limit=1)
+    assert [it.question_id for it in items] == ["0", "0-c1", "0-c2"]

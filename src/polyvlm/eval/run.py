@@ -59,12 +59,14 @@ class TaskResult:
 
 
 def load_items(task: Task, source: str, limit: int | None = None) -> list[EvalItem]:
-    """The task's items (the first `limit`), with unique question ids (TaskDataError otherwise)."""
-    items = []
+    """The task's items (the first `limit`, plus the rest of the last one's group), with unique question
+    ids (TaskDataError otherwise)."""
+    items: list[EvalItem] = []
     for item in task.load(source):
-        items.append(item)
-        if limit is not None and len(items) >= limit:
+        # a limit never cuts a group (a circular question's rotations are scored together)
+        if limit is not None and len(items) >= limit and not (item.group and item.group == items[-1].group):
             break
+        items.append(item)
     seen: set[str] = set()
     for it in items:
         if it.question_id in seen:
