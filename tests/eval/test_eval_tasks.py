@@ -129,3 +129,22 @@ def test_limit_keeps_a_circular_question_whole(fixtures):
 
     items = load_items(get_task("mmbench"), str(fixtures / "mmbench"), limit=1)
     assert [it.question_id for it in items] == ["0", "0-c1", "0-c2"]
+
+
+def test_heron_hub_table_layout(tmp_path, fixtures):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    repo = list(get_task("japanese-heron-bench").load(str(fixtures / "japanese-heron-bench")))
+    rows = [
+        {"question_id": int(it.question_id), "image": {"bytes": open(it.images[0], "rb").read(), "path": "x.jpg"},
+         "category": it.category, "image_category": it.meta["image_category"], "context": it.meta["context"],
+         "text": it.prompt, "answer": {"claude-3-opus-20240229": "no", "gpt-4-0125-preview": it.reference}}
+        for it in repo
+    ]  # fmt: skip
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "train.parquet")
+    hub = list(get_task("japanese-heron-bench").load(str(tmp_path)))
+    assert [(h.question_id, h.reference, h.category) for h in hub] == [
+        (r.question_id, r.reference, r.category) for r in repo
+    ]
+    assert isinstance(hub[0].images[0], bytes)
