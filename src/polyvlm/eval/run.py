@@ -24,6 +24,7 @@ from polyvlm.eval.outputs import write_task_outputs
 from polyvlm.eval.prediction_log import PredictionLog, read_predictions
 from polyvlm.eval.registry import load_builtin_scorers
 from polyvlm.eval.scoring import MetricOutcome, score_metric
+from polyvlm.eval.sessions import read_sessions, record_session
 from polyvlm.eval.task import Task
 from polyvlm.eval.tasks.table_rows import TaskDataError
 
@@ -112,31 +113,6 @@ def infer(
                 done[it.question_id] = pred
             bar.update(len(batch))
     return done
-
-
-SESSIONS = "sessions.jsonl"  # one line per inference session: who answered, how many items were asked
-
-
-def record_session(out: Path, adapter: Adapter, asked: int) -> None:
-    """Note that `adapter` is about to answer `asked` items (a resumed run shows as a second session)."""
-    import json
-    from datetime import UTC, datetime
-
-    info = {k: v for k, v in adapter.describe().items() if k != "usage"}
-    row = {"started": datetime.now(UTC).isoformat(timespec="seconds"), "asked": asked, "model": info}
-    out.mkdir(parents=True, exist_ok=True)
-    with (out / SESSIONS).open("a", encoding="utf-8") as f:
-        f.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-
-
-def read_sessions(out: Path) -> list[dict[str, Any]]:
-    """The inference sessions recorded for this task and model."""
-    import json
-
-    path = out / SESSIONS
-    if not path.is_file():
-        return []
-    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
 
 
 def judge_factory(config: EvalConfig) -> Any:
