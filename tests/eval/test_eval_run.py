@@ -19,6 +19,8 @@ from polyvlm.eval.run import EvalConfig, run_task
 from polyvlm.eval.tasks.custom import CustomTask
 
 FAST = LimitsSpec(retries=1, backoff_s=0.01, timeout_s=0.5)
+# a stalled answer must outlast the test (the server cancels it on stop): one that finished late would
+# count as an answer the second run could be blamed for
 
 
 def write_task(tmp_path: Path, fixtures: Path) -> Path:
@@ -55,7 +57,7 @@ def read_jsonl(path: Path) -> list[dict]:
 
 def test_run_writes_llm_jp_layout_and_counts_every_failure(tmp_path, fixtures):
     data = write_task(tmp_path, fixtures)
-    with FakeOpenAIServer(stall_s=2.0) as server:
+    with FakeOpenAIServer(stall_s=30.0) as server:
         result = run(server, data, tmp_path / "out")
         out = tmp_path / "out/custom/vlm"
         assert result.out_dir == out
@@ -113,7 +115,7 @@ def test_run_writes_llm_jp_layout_and_counts_every_failure(tmp_path, fixtures):
 
 def test_judge_runs_are_distinct_calls_with_mean_and_spread(tmp_path, fixtures):
     data = write_task(tmp_path, fixtures)
-    with FakeOpenAIServer(stall_s=2.0) as server:
+    with FakeOpenAIServer(stall_s=30.0) as server:
         run(server, data, tmp_path / "out", judge_runs=3)
         judge_bodies = [
             b for b in server.bodies if b["model"] == "judge" and "Judge q1:" in b["messages"][0]["content"]
