@@ -1,4 +1,4 @@
-"""The `polyvlm` command: run, validate, steps, model, chat (and the groups added below)."""
+"""The `polyvlm` command: run, validate, steps, model, chat, eval (and the groups added below)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,24 @@ from polyvlm.core.stats import format_funnel
 from polyvlm.model.cli import chat, model  # click only: torch loads when a model command runs
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyCommands(click.Group):
+    """A group whose heavier subcommands are imported only when they are called (or listed)."""
+
+    lazy = {"eval": ("polyvlm.eval.cli", "eval_group")}  # `polyvlm run` never imports the harness
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy:
+            import importlib
+
+            module, attr = self.lazy[name]
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_LazyCommands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="polyvlm")
 def cli() -> None:
     """polyvlm: data, model and evaluation for non-English vision-language models."""

@@ -1,0 +1,48 @@
+"""An item's images for a model: PIL images for local models, data: URLs for endpoints."""
+
+from __future__ import annotations
+
+import base64
+import io
+import mimetypes
+from pathlib import Path
+
+from PIL import Image
+
+MAX_PIXELS = 64_000_000  # decompression-bomb cap (the benchmarks' largest images are far below it)
+
+
+def image_bytes(image: str | bytes) -> bytes:
+    """The encoded bytes of an item image (a path is read)."""
+    return image if isinstance(image, bytes) else Path(image).read_bytes()
+
+
+def sniff_mime(data: bytes, name: str = "") -> str:
+    """The image's MIME type from its magic bytes (the file name as a fallback)."""
+    if data.startswith(b"\x89PNG"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8"):
+        return "image/jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data.startswith(b"GIF8"):
+        return "image/gif"
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def data_url(image: str | bytes) -> str:
+    """A data: URL carrying the image's bytes as they are (no re-encoding: the endpoint sees the original)."""
+    data = image_bytes(image)
+    mime = sniff_mime(data, image if isinstance(image, str) else "")
+    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+
+def pil_image(image: str | bytes) -> Image.Image:
+    """An RGB PIL image, decoded with a pixel cap; a clear ValueError for an unreadable one."""
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        with Image.open(io.BytesIO(image_bytes(image))) as im:
+            return im.convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError) as e:
+        where = image if isinstance(image, str) else f"{len(image)} bytes"
+        raise ValueError(f"cannot read image {where}: {e}") from e

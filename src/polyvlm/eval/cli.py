@@ -1,0 +1,225 @@
+"""`polyvlm eval`: run, score, report, tasks, translate. Only click is imported here; the commands import
+the harness (and torch, for a local model) when they run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+def _user_errors(fn: Callable[[], Any]) -> Any:
+    """Run `fn`; a user mistake or a stopped endpoint becomes a one-line message, not a traceback."""
+    from polyvlm.core.errors import RecipeError, StopRun
+    from polyvlm.eval.adapters.base import AdapterError
+    from polyvlm.eval.tasks.table_rows import TaskDataError
+
+    try:
+        return fn()
+    except (RecipeError, AdapterError, TaskDataError, KeyError) as e:
+        raise click.ClickException(str(e).strip("'\"")) from None
+    except StopRun as e:
+        raise click.ClickException(f"run stopped: {e}. Run the same command again to resume.") from None
+
+
+def _data_for(task: Any, data_dir: str, data: dict[str, str]) -> str:
+    """Where a task's data is: --data TASK=PATH, else DATA_DIR/<task>, else the hub name."""
+    if task.name in data:
+        return data[task.name]
+    local = Path(data_dir) / task.name
+    if local.exists() or not task.hub_name:
+        return str(local)
+    return task.hub_name
+
+
+@click.group("eval")
+def eval_group() -> None:
+    """Evaluate vision-language models: tasks, scorers with judges, reports, benchmark translation."""
+
+
+@eval_group.command("tasks")
+def tasks_cmd() -> None:
+    """List every task with its languages, metrics and published dataset."""
+    from polyvlm.eval.registry import load_builtin_tasks
+
+    for name, cls in sorted(load_builtin_tasks().items()):
+        langs = ",".join(cls.languages) or "any"
+        hub = f"  hub: {cls.hub_name}" if cls.hub_name else ""
+        click.echo(f"{name}  [{langs}]  metrics: {', '.join(cls.default_metrics)}{hub}")
+        click.echo(f"    {cls.description}")
+    click.echo("<task>-<lang>: a translation written by `polyvlm eval translate` (e.g. mmbench-fr)")
+
+
+def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "--judge", help="Judge: openai:MODEL@URL or local:smollm2|DIR (judge metrics need one)."
+        ),
+        click.option(
+            "--judge-runs",
+            default=1,
+            show_default=True,
+            type=click.IntRange(min=1),
+            help="Judge every item N times (distinct seeds); reports mean and spread.",
+        ),  # fmt: skip
+        click.option("--metrics", help="Comma-separated metrics instead of each task's defaults."),
+        click.option("--seed", default=0, show_default=True, help="Bootstrap and judge seed."),
+        click.option(
+            "--api-key-env", default="", help="Environment variable holding the endpoints' API key."
+        ),
+        click.option("--judge-concurrency", default=8, show_default=True, type=click.IntRange(min=1)),
+        click.option(
+            "--judge-retries",
+            default=4,
+            show_default=True,
+            type=click.IntRange(min=0),
+            help="Retries of a failed judge call (then the item is a counted judge failure).",
+        ),  # fmt: skip
+        click.option("--limit", type=click.IntRange(min=1), help="Only the first N items of each task."),
+        click.option(
+            "-o", "--output", required=True, type=click.Path(file_okay=False), help="Output directory."
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _config(output: str, judge: str | None, judge_runs: int, metrics: str | None, seed: int, api_key_env: str,
+            judge_concurrency: int, judge_retries: int, limit: int | None, quiet: bool = False) -> Any:  # fmt: skip
+    from polyvlm.clients.chat import LimitsSpec
+    from polyvlm.eval.run import EvalConfig
+
+    return EvalConfig(Path(output), judge, judge_runs, seed, _split(metrics), api_key_env,
+                      LimitsSpec(concurrency=judge_concurrency, retries=judge_retries), limit, not quiet)  # fmt: skip
+
+
+def _print_result(result: Any) -> None:
+    for o in result.outcomes:
+        if o.skipped:
+            click.echo(f"  {result.task} / {o.metric}: skipped ({o.skipped})")
+            continue
+        r = o.runs[0]
+        ci = f" [{r.ci_low:.2f}, {r.ci_high:.2f}]" if r.ci_low is not None and r.ci_high is not None else ""
+        overall = "n/a" if o.overall is None else f"{o.overall:.2f}"
+        failures = f", judge failures {o.judge_failures()}" if o.judge_failures() else ""
+        click.echo(f"  {result.task} / {o.metric}: {overall}{ci} (n={r.n}{failures})")
+    click.echo(f"  wrote {result.out_dir}")
+
+
+@eval_group.command("run")
+@click.option("--model", "model_spec", required=True,
+              help="Model under test: openai:MODEL@URL, transformers:PATH, polyvlm:DIR or a model directory.")  # fmt: skip
+@click.option("--tasks", required=True, help="Comma-separated task names (polyvlm eval tasks).")
+@click.option(
+    "--data-dir", default="data/eval", show_default=True, help="Where DIR/<task> holds each task's data."
+)
+@click.option("--data", "data_pairs", multiple=True, help="TASK=PATH for one task's data (repeatable).")
+@click.option("--max-new-tokens", default=256, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--concurrency", default=8, show_default=True, type=click.IntRange(min=1), help="Endpoint model only."
+)
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@_common
+def run_cmd(model_spec: str, tasks: str, data_dir: str, data_pairs: tuple[str, ...], max_new_tokens: int,
+            concurrency: int, quiet: bool, **common: Any) -> None:  # fmt: skip
+    """Ask the model every item of the tasks and score them; a re-run resumes where a killed one stopped."""
+
+    def go() -> None:
+        from polyvlm.clients.chat import LimitsSpec
+        from polyvlm.eval.adapters.base import GenerationSettings
+        from polyvlm.eval.adapters.spec import open_adapter
+        from polyvlm.eval.registry import get_task
+        from polyvlm.eval.run import judge_factory, run_task
+
+        config = _config(quiet=quiet, **common)
+        data = dict(p.split("=", 1) for p in data_pairs if "=" in p)
+        chosen = [get_task(name) for name in _split(tasks)]  # unknown names fail before any work
+        settings = GenerationSettings(max_new_tokens=max_new_tokens, seed=config.seed)
+        adapter = open_adapter(model_spec, settings, str(config.cache_dir / "model-responses.sqlite"),
+                               config.api_key_env, LimitsSpec(concurrency=concurrency))  # fmt: skip
+        if config.judge:  # an unreachable judge stops the run before the model is asked anything
+            judge_factory(config)(0)
+        for task in chosen:
+            source = _data_for(task, data_dir, data)
+            if source == task.hub_name:
+                click.echo(f"{task.name}: no {Path(data_dir) / task.name}; loading the hub dataset {source}")
+            _print_result(run_task(task, source, adapter, config))
+
+    _user_errors(go)
+
+
+@eval_group.command("score")
+@click.option("--task", "task_name", required=True, help="The task the predictions answer.")
+@click.option("--data", required=True, help="The task's data (file, directory or hub name).")
+@click.option("--predictions", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="JSONL with question_id and text per line (ours, llm-jp-eval-mm's, Heron's answer files).")  # fmt: skip
+@click.option("--model-name", help="Name of the model that answered (default: the file's stem).")
+@_common
+def score_cmd(task_name: str, data: str, predictions: str, model_name: str | None, **common: Any) -> None:
+    """Score existing predictions (another run's or another harness's) with the task's metrics."""
+
+    def go() -> None:
+        from polyvlm.eval.registry import get_task
+        from polyvlm.eval.run import score_existing
+
+        config = _config(**common)
+        name = model_name or Path(predictions).stem
+        _print_result(score_existing(get_task(task_name), data, Path(predictions), name, config))
+
+    _user_errors(go)
+
+
+@eval_group.command("report")
+@click.argument("dirs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("-o", "--output", default="leaderboard.html", show_default=True, help="The HTML page to write.")
+@click.option(
+    "--markdown", help="Also write the leaderboard as Markdown here (default: beside the HTML, .md)."
+)
+def report_cmd(dirs: tuple[str, ...], output: str, markdown: str | None) -> None:
+    """A leaderboard (HTML and Markdown) across the models and runs under DIRS."""
+    from polyvlm.eval.report import collect_runs, write_reports
+
+    runs = collect_runs([Path(d) for d in dirs])
+    if not runs:
+        raise click.ClickException(f"no DIR/<task>/<model>/evaluation.jsonl under {', '.join(dirs)}")
+    md = Path(markdown) if markdown else Path(output).with_suffix(".md")
+    write_reports(runs, Path(output), md)
+    click.echo(f"wrote {output} and {md} ({len(runs)} task × model results)")
+
+
+@eval_group.command("translate")
+@click.option(
+    "--task", "task_name", required=True, help="The multiple-choice task to translate (e.g. mmbench)."
+)
+@click.option("--data", required=True, help="The task's data (file, directory or hub name).")
+@click.option("--to", "targets", required=True, help="Comma-separated languages, e.g. fr,de,it,es.")
+@click.option(
+    "--model", "model_spec", required=True, help="Translator: openai:MODEL@URL or local:smollm2|DIR."
+)
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
+              help="Writes OUTPUT/<task>-<lang>/ (load with --data <task>-<lang>=OUTPUT).")  # fmt: skip
+@click.option("--source-language", default="en", show_default=True)
+@click.option("--api-key-env", default="")
+@click.option("--limit", type=click.IntRange(min=1), help="Only the first N items.")
+@click.option("--no-language-check", is_flag=True, help="Skip language identification of the outputs.")
+def translate_cmd(task_name: str, data: str, targets: str, model_spec: str, output: str, source_language: str,
+                  api_key_env: str, limit: int | None, no_language_check: bool) -> None:  # fmt: skip
+    """Translate a benchmark with structure-preserving translation; checks keep options, answers and images aligned."""
+
+    def go() -> None:
+        from polyvlm.eval.translate_task import translate_task
+
+        for lang in _split(targets):
+            summary = translate_task(task_name, data, lang, model_spec, Path(output), source_language,
+                                     api_key_env, limit, check_language=not no_language_check)  # fmt: skip
+            click.echo(f"{task_name}-{lang}: {summary['written']} items written, {summary['failed']} failed "
+                       f"{summary['failures']} -> {summary['dir']}")  # fmt: skip
+
+    _user_errors(go)
