@@ -1,7 +1,7 @@
 """The shipped steps, and how the engine treats steps that drop, fail or batch."""
 
 from polyvlm.core.records import Document
-from polyvlm.core.step import BatchStep, Drop, MapStep
+from polyvlm.core.step import BatchParams, BatchStep, Drop, MapStep
 from polyvlm.engine.rows import ERROR, OK, REJECTED, Row, apply_steps
 from polyvlm.text.exact_dedup import ExactDedup
 from polyvlm.text.langid import LanguageId
@@ -53,9 +53,13 @@ def test_exact_dedup_keeps_the_first_by_position_whatever_the_merge_order():
     assert kept == {(0, 0), (0, 1), (2, 0)}
 
 
+class _UpperParams(BatchParams):
+    batch_size: int = 2
+
+
 class _Upper(BatchStep):
     name = "test_upper"
-    batch_size = 2
+    Params = _UpperParams
     calls = 0
 
     def apply_batch(self, records):

@@ -13,7 +13,6 @@ class _FlakyEndpoint(BatchStep):
     """Fails the whole run while `down` is set, as a model step does when its circuit breaker opens."""
 
     name = "test_flaky_endpoint"
-    batch_size = 2
     down = True
 
     def apply_batch(self, records):
@@ -29,7 +28,7 @@ def test_stop_run_stops_and_the_rerun_resumes(tmp_path, write_recipe, register_s
     data.write_text("".join(record_to_json(Sample(id=f"s{i}")) + "\n" for i in range(5)))
     path = write_recipe(f"""
     inputs: [{data}]
-    steps: [{{test_flaky_endpoint: {{}}}}]
+    steps: [{{test_flaky_endpoint: {{batch_size: 2}}}}]
     outputs: [{{write_jsonl: {{path: out}}}}]
     """)
     out = str(tmp_path / "run")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import glob
 import hashlib
 import os
@@ -88,6 +89,15 @@ def load_yaml_with_lines(text: str, where: str) -> tuple[Any, dict[tuple, int]]:
     return (_to_python(node, (), lines) if node is not None else None), lines
 
 
+def _suggest(name: str, choices: list[str]) -> str:
+    """The closest valid names (a typo's likely fix), or all of them when the list is short."""
+    if len(choices) <= 8:
+        return f"valid choices: {', '.join(choices)}"
+    close = difflib.get_close_matches(name, choices, n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+    return f"{hint}`polyvlm steps` lists all {len(choices)} ({', '.join(choices[:6])}, ...)"
+
+
 class _Checker:
     def __init__(self, where: str, lines: dict[tuple, int]) -> None:
         self.where = where
@@ -119,7 +129,7 @@ class _Checker:
                 "no steps are registered: call polyvlm.engine.catalog.load_builtin_steps() before reading a recipe",
             )
         if name not in registry or registry[name].kind not in kinds:
-            raise self.fail(path + (name,), f"unknown {what} {name!r}; valid choices: {', '.join(choices)}")
+            raise self.fail(path + (name,), f"unknown {what} {name!r}; {_suggest(name, choices)}")
         return self.make(path + (name,), registry[name], params, what)
 
     def with_recipe_seed(self, fields: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.fields import FieldInfo
 
 from polyvlm.core.records import Record
@@ -109,11 +109,23 @@ class ExpandStep(Step):
         raise NotImplementedError
 
 
+class BatchParams(Params):
+    """Parameters every batch step has (subclass it; override the default where another size fits)."""
+
+    batch_size: int = Field(64, ge=1)
+    """records per apply_batch call (one model call, one detector batch ...)"""
+
+
 class BatchStep(Step):
     """A map over batches (a model call); returns one result per input, in order."""
 
     kind = "batch"
-    batch_size: ClassVar[int] = 64
+    Params: ClassVar[type[BatchParams]] = BatchParams
+
+    @property
+    def batch_size(self) -> int:
+        """Records per apply_batch call, from the parameters."""
+        return self.params.batch_size  # type: ignore[attr-defined]  (BatchParams by the class contract)
 
     def apply_batch(self, records: list[Record]) -> list[Record | Drop]:
         """Transform or judge a batch of records."""

@@ -105,7 +105,7 @@ def _print_result(result: Any) -> None:
         if o.skipped:
             click.echo(f"  {result.task} / {o.metric}: skipped ({o.skipped})")
             continue
-        r = o.runs[0]
+        r = o.combined()
         ci = f" [{r.ci_low:.2f}, {r.ci_high:.2f}]" if r.ci_low is not None and r.ci_high is not None else ""
         overall = "n/a" if o.overall is None else f"{o.overall:.2f}"
         failures = f", judge failures {o.judge_failures()}" if o.judge_failures() else ""

@@ -35,14 +35,14 @@ def evaluation_record(outcomes: Sequence[MetricOutcome]) -> dict[str, Any]:
         if o.skipped:
             record[o.metric] = {"overall_score": None, "details": {"skipped": o.skipped}}
             continue
-        first = o.runs[0]
+        result = o.combined()
         details = {
-            "ci_low": first.ci_low,
-            "ci_high": first.ci_high,
-            "n": first.n,
-            "excluded": first.excluded,
-            "by_category": first.by_category,
-            **first.details,
+            "ci_low": result.ci_low,
+            "ci_high": result.ci_high,
+            "n": result.n,
+            "excluded": result.excluded,
+            "by_category": result.by_category,
+            **result.details,
             **o.spread(),
             "judge_failures": o.judge_failures(),
         }

@@ -4,7 +4,6 @@ the judge's seed, so each run is its own set of cached calls), and judge failure
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from typing import Any
 
 from polyvlm.clients.chat import ChatClient
 from polyvlm.eval.items import EvalItem, ItemScore, Prediction
+from polyvlm.eval.judge_runs import combine_runs
 from polyvlm.eval.scorer import MetricResult, Scorer
 
 JudgeFactory = Callable[[int], ChatClient]  # run index -> the judge client of that run
@@ -28,22 +28,23 @@ class MetricOutcome:
     prompt_sha256s: dict[str, str] = field(default_factory=dict)
     judge_usage: dict[str, float] = field(default_factory=dict)
 
+    def combined(self) -> MetricResult:
+        """The runs as one result (`--judge-runs N`: mean of the headlines, CI envelope; see judge_runs)."""
+        return self.runs[0] if len(self.runs) == 1 else combine_runs(self.runs)
+
     @property
     def overall(self) -> float | None:
         """The mean of the runs' headlines (None when no run scored anything)."""
-        values = [r.overall for r in self.runs if r.overall is not None]
-        return sum(values) / len(values) if values else None
+        return self.combined().overall if self.runs else None
 
     def spread(self) -> dict[str, Any]:
         """Across judge runs: each run's headline, their standard deviation, min and max."""
         values = [r.overall for r in self.runs if r.overall is not None]
         if len(values) < 2:
             return {}
-        mean = sum(values) / len(values)
-        std = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
         return {
             "judge_runs": values,
-            "judge_run_std": std,
+            "judge_run_std": self.combined().details["std"],
             "judge_run_min": min(values),
             "judge_run_max": max(values),
         }

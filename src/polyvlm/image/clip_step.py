@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from polyvlm.clients.clip import ClipSpec, ModelUnavailable, UnloadableImage, check_scorer, load_scorer
 from polyvlm.core.errors import RecipeError
 from polyvlm.core.records import Pair, Record
-from polyvlm.core.step import BatchStep, Drop, Params, register
+from polyvlm.core.step import BatchParams, BatchStep, Drop, register
 
 
-class ClipScoreParams(Params):
+class ClipScoreParams(BatchParams):
     """Parameters of clip_score."""
 
     model: str
@@ -19,7 +21,7 @@ class ClipScoreParams(Params):
     """library that loads the model"""
     pretrained: str = ""
     """open_clip only, with an architecture name as model: a pretrained tag or a checkpoint file"""
-    batch_size: int = 32
+    batch_size: int = Field(32, ge=1)
     """pairs per model call"""
     score_name: str = "clip"
     """key of the score in image.scores"""
@@ -35,10 +37,6 @@ class ClipScore(BatchStep):
 
     name = "clip_score"
     Params = ClipScoreParams
-
-    @property
-    def batch_size(self) -> int:  # type: ignore[override]  # a parameter here, a class default elsewhere
-        return self.params.batch_size
 
     def _spec(self) -> ClipSpec:
         p = self.params

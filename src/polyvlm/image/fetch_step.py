@@ -11,14 +11,14 @@ from pydantic import Field
 
 from polyvlm.core.errors import RecipeError
 from polyvlm.core.records import Pair, Record
-from polyvlm.core.step import BatchStep, Drop, Params, register
+from polyvlm.core.step import BatchParams, BatchStep, Drop, register
 from polyvlm.image.fetch import DEFAULT_USER_AGENT, Fetcher, FetchSettings, domain_of, downsample
 from polyvlm.image.fetch_cache import CacheWrite, FetchCache
 from polyvlm.image.ssrf import SCHEMES, AddressPolicy
 from polyvlm.image.warc_store import WarcImageStore, expand_globs
 
 
-class FetchImagesParams(Params):
+class FetchImagesParams(BatchParams):
     """Parameters of fetch_images."""
 
     warc_images: list[str] = []
@@ -108,11 +108,6 @@ class FetchImages(BatchStep):
 
     name = "fetch_images"
     Params = FetchImagesParams
-
-    @property
-    def batch_size(self) -> int:  # type: ignore[override]
-        """Pairs per batch, from the parameters."""
-        return self.params.batch_size
 
     def _cache_root(self) -> str:
         return os.path.abspath(os.path.expanduser(self.params.cache_dir or default_cache_dir()))

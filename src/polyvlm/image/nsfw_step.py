@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
+from pydantic import Field
 
 from polyvlm.clients.nsfw import NsfwDetector, UnreadableImage, check_detector, decode_bgr
 from polyvlm.core.records import Record
-from polyvlm.core.step import BatchStep, Drop, Params, register
+from polyvlm.core.step import BatchParams, BatchStep, Drop, register
 
 
-class NsfwFilterParams(Params):
+class NsfwFilterParams(BatchParams):
     """Parameters of nsfw_filter."""
 
     threshold: float = 0.5
     """drop a record when any of its images scores above this (scores are in [0, 1])"""
-    batch_size: int = 16
+    batch_size: int = Field(16, ge=1)
     """images per detector call"""
     score_name: str = "nsfw"
     """key of the score in image.scores"""
@@ -26,10 +27,6 @@ class NsfwFilter(BatchStep):
 
     name = "nsfw_filter"
     Params = NsfwFilterParams
-
-    @property
-    def batch_size(self) -> int:  # type: ignore[override]  # a parameter here, a class default elsewhere
-        return self.params.batch_size
 
     def check(self) -> None:
         check_detector()

@@ -10,12 +10,12 @@ from pydantic import Field
 
 from polyvlm.clients.chat import ChatSpec, open_chat_client
 from polyvlm.core.errors import RecipeError
-from polyvlm.core.step import BatchStep, Params
+from polyvlm.core.step import BatchParams, BatchStep
 from polyvlm.synth.metered_client import MeteredClient
 from polyvlm.synth.prompt_files import Prompt, PromptNotFound, load_prompt
 
 
-class ChatStepParams(Params):
+class ChatStepParams(BatchParams):
     """Parameters every prompt-file chat step has."""
 
     client: ChatSpec = ChatSpec()
@@ -28,10 +28,6 @@ class ChatStepParams(Params):
 
 class ClientStep(BatchStep):
     """A batch step with a chat client; clients are shared per process and spec, so it meters its own calls."""
-
-    @property
-    def batch_size(self) -> int:  # type: ignore[override]  # a parameter here, a class default elsewhere
-        return self.params.batch_size
 
     def read_prompts(self) -> None:
         """Read the step's prompt files (a missing or malformed one is a recipe error)."""
