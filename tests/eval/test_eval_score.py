@@ -1,5 +1,5 @@
-"""`polyvlm eval score` on answers made elsewhere: the bundled Heron-Bench answer files (shared data) judged
-through the real local server, and a file of answers to another task refused clearly."""
+"""`polyvlm eval score` on answers made elsewhere: the bundled Heron-Bench answer files judged with the real
+Heron judge through the real local server, and a file of answers to another task refused clearly."""
 
 from __future__ import annotations
 
@@ -13,21 +13,28 @@ from click.testing import CliRunner
 from fake_openai_server import FakeOpenAIServer
 from polyvlm.cli import cli
 
-HERON = Path("/work/shared/data/vlm_bench/japanese-heron-bench")
+HERON = Path(__file__).resolve().parents[2] / "examples/data/heron-bench"
 
 
-@pytest.mark.skipif(not HERON.is_dir(), reason="the shared Heron-Bench files are not on this machine")
-def test_score_heron_answer_files_with_a_judge(tmp_path):
-    with FakeOpenAIServer() as server:
+def test_score_heron_answer_files_with_the_heron_judge(tmp_path):
+    # the judge gives the reference 8 and the answer 6 every time: every category is 100 * 6 / 8 = 75
+    verdict = '{"score_gpt": 8, "score": 6}'
+    with FakeOpenAIServer(reply=lambda prompt: verdict) as server:
         args = ["eval", "score", "--task", "japanese-heron-bench", "--data", str(HERON), "--predictions",
-                str(HERON / "claude3_0404_ja.jsonl"), "--metrics", "harness_judge", "--judge",
+                str(HERON / "claude3_0404_ja.jsonl"), "--metrics", "heron_judge", "--judge",
                 f"openai:judge@{server.url}", "-o", str(tmp_path)]  # fmt: skip
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 0, result.output
         assert server.requests == 103  # every answer judged once (no images are needed to judge)
+        prompts = [b["messages"][-1]["content"] for b in server.bodies]
     out = tmp_path / "japanese-heron-bench/claude3_0404_ja"
-    ev = json.loads((out / "evaluation.jsonl").read_text())["harness_judge"]
-    assert ev["details"]["n"] == 103 and set(ev["details"]["by_category"]) == {"conv", "detail", "complex"}
+    ev = json.loads((out / "evaluation.jsonl").read_text())["heron_judge"]
+    assert ev["overall_score"] == pytest.approx(75.0, abs=1e-6)
+    assert ev["details"]["by_category"] == pytest.approx({"conv": 75.0, "detail": 75.0, "complex": 75.0})
+    assert ev["details"]["judge_prompt"] == "heron_json" and ev["details"]["judge_failures"] == 0
+    # the judge saw the image's context and the GPT-4 reference beside each answer
+    context = json.loads((HERON / "context_ja.jsonl").open().readline())["caption"]
+    assert any(context[:20] in p for p in prompts)
     preds = [json.loads(x) for x in (out / "prediction.jsonl").read_text().splitlines()]
     answers = {
         json.loads(x)["question_id"]: json.loads(x)["text"] for x in (HERON / "claude3_0404_ja.jsonl").open()

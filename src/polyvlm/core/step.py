@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.fields import FieldInfo
 
 from polyvlm.core.records import Record
+from polyvlm.core.registry import Registry
 
 
 class Params(BaseModel):
@@ -190,17 +191,8 @@ class Aggregate(Step):
         raise NotImplementedError
 
 
-REGISTRY: dict[str, type[Step]] = {}
-
-
-def register(cls: type[Step]) -> type[Step]:
-    """Class decorator: make a step available to recipes under its `name`."""
-    if not cls.name:
-        raise ValueError(f"{cls.__name__} has no name")
-    if cls.name in REGISTRY and REGISTRY[cls.name] is not cls:
-        raise ValueError(f"step name {cls.name!r} registered twice")
-    REGISTRY[cls.name] = cls
-    return cls
+REGISTRY = Registry("step")  # name -> Step subclass
+register = REGISTRY.add  # class decorator: make a step available to recipes under its `name`
 
 
 def param_type(field: FieldInfo) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from polyvlm.clients.chat import ChatClient
+from polyvlm.core.registry import Registry
 from polyvlm.eval.items import EvalItem, ItemScore, Prediction
 
 
@@ -56,14 +57,5 @@ class Scorer:
         raise NotImplementedError
 
 
-SCORERS: dict[str, type[Scorer]] = {}
-
-
-def register_scorer(cls: type[Scorer]) -> type[Scorer]:
-    """Class decorator: make a scorer available by its `name`."""
-    if not cls.name:
-        raise ValueError(f"{cls.__name__} has no name")
-    if cls.name in SCORERS and SCORERS[cls.name] is not cls:
-        raise ValueError(f"scorer name {cls.name!r} registered twice")
-    SCORERS[cls.name] = cls
-    return cls
+SCORERS = Registry("scorer")  # name -> Scorer subclass
+register_scorer = SCORERS.add  # class decorator: make a scorer available by its `name`

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from polyvlm.core.registry import Registry
 from polyvlm.eval.items import EvalItem
 
 
@@ -26,14 +27,5 @@ class Task:
         raise NotImplementedError
 
 
-TASKS: dict[str, type[Task]] = {}
-
-
-def register_task(cls: type[Task]) -> type[Task]:
-    """Class decorator: make a task available by its `name`."""
-    if not cls.name:
-        raise ValueError(f"{cls.__name__} has no name")
-    if cls.name in TASKS and TASKS[cls.name] is not cls:
-        raise ValueError(f"task name {cls.name!r} registered twice")
-    TASKS[cls.name] = cls
-    return cls
+TASKS = Registry("task")  # name -> Task subclass
+register_task = TASKS.add  # class decorator: make a task available by its `name`

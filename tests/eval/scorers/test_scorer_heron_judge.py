@@ -73,7 +73,8 @@ def test_the_pairwise_prompt_is_recorded_as_another_prompt(tmp_path):
     with judge_server() as server:
         pairwise, default = HeronJudge(prompt="pairwise"), HeronJudge()
         scores = pairwise.score(items, preds, judge_client(server, tmp_path))
-        body = server.bodies[0]
+        # requests arrive in any order (concurrency): take the one about c1
+        body = next(b for b in server.bodies if "reference answer c1" in b["messages"][-1]["content"])
     result = pairwise.aggregate(items, scores)
     assert result.overall == pytest.approx(100 * 5.5 / 9, abs=1e-6)
     assert result.details["categories_missing"] == ["detail", "complex"]

@@ -19,7 +19,8 @@ def test_overall_ratio_over_all_items_and_the_coco_rules(tmp_path):
     with judge_server() as server:
         scorer = LlavaJudge(rules="coco")
         scores = scorer.score(items, preds, judge_client(server, tmp_path))
-        user = server.bodies[0]["messages"][-1]["content"]
+        # requests arrive in any order (concurrency): take the one about item 1
+        user = next(c for b in server.bodies if "GPT-4 answer 1" in (c := b["messages"][-1]["content"]))
     result = scorer.aggregate(items, scores)
     tol = 1e-6
     assert result.by_category == pytest.approx({"conv": 50.0, "detail": 100.0}, abs=tol)
