@@ -69,6 +69,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/fetch_images.py
 	$(VENV)/bin/python benchmarks/model_calls.py
 	$(VENV)/bin/python benchmarks/model_forward.py
+	$(VENV)/bin/python benchmarks/eval_scoring.py
 
 clean:
 	rm -rf runs .pytest_cache examples/data/ja-crawl examples/data/eu-crawl

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import mimetypes
+import warnings
 from pathlib import Path
 
 from PIL import Image
@@ -39,10 +40,14 @@ def data_url(image: str | bytes) -> str:
 
 def pil_image(image: str | bytes) -> Image.Image:
     """An RGB PIL image, decoded with a pixel cap; a clear ValueError for an unreadable one."""
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    where = image if isinstance(image, str) else f"{len(image)} bytes"
     try:
-        with Image.open(io.BytesIO(image_bytes(image))) as im:
-            return im.convert("RGB")
+        # the cap is checked from the header, before decoding; Pillow's own (process-wide) cap is left alone
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(image_bytes(image))) as im:
+                if im.width * im.height > MAX_PIXELS:
+                    raise ValueError(f"{im.width}x{im.height} is over the {MAX_PIXELS:,}-pixel cap")
+                return im.convert("RGB")
     except (OSError, ValueError, Image.DecompressionBombError) as e:
-        where = image if isinstance(image, str) else f"{len(image)} bytes"
         raise ValueError(f"cannot read image {where}: {e}") from e
