@@ -1,4 +1,4 @@
-"""The `polyvlm` command: run, validate, steps."""
+"""The `polyvlm` command: run, validate, steps, model, chat, train."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from polyvlm.core.errors import RecipeError, StopRun
 from polyvlm.core.recipe import load_recipe
 from polyvlm.core.stats import format_funnel
 from polyvlm.model.cli import chat, model  # click only: torch loads when a model command runs
+from polyvlm.train.cli import train  # click only, like the model commands
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -97,6 +98,7 @@ def steps(kind: str | None) -> None:
 
 cli.add_command(model)
 cli.add_command(chat)
+cli.add_command(train)
 
 
 def main() -> None:
