@@ -74,7 +74,11 @@ def wrap_model(model: nn.Module, ctx: DistContext) -> nn.Module:
     if ctx.strategy == "ddp":
         from torch.nn.parallel import DistributedDataParallel
 
-        return DistributedDataParallel(model, device_ids=[ctx.device] if ctx.device.type == "cuda" else None)
+        # SigLIP's layers after the last feature layer the connector reads (and its post-norm) never get a
+        # gradient: DDP must be told, or it waits for them forever.
+        return DistributedDataParallel(
+            model, device_ids=[ctx.device] if ctx.device.type == "cuda" else None, find_unused_parameters=True
+        )
     if ctx.strategy == "fsdp2":
         from torch.distributed.device_mesh import init_device_mesh
         from torch.distributed.fsdp import fully_shard
