@@ -162,3 +162,24 @@ def load_training_state(optimizer, scheduler, ckpt: Checkpoint, ctx: DistContext
         optimizer.load_state_dict(opt_state)
     scheduler.load_state_dict(torch.load(os.path.join(ckpt.path, "scheduler.pt"), weights_only=False))
     set_rng_state(torch.load(os.path.join(ckpt.path, f"rng-rank{ctx.rank}.pt"), weights_only=False))
+
+
+def save_model_dir(model: torch.nn.Module, processor, target: str, ctx: DistContext) -> None:
+    """``save_pretrained`` of the model and processor on rank 0 (FSDP2: gathered into an unsharded copy first)."""
+    if ctx.strategy != "fsdp2":
+        if ctx.is_main:
+            model.save_pretrained(target)
+            processor.save_pretrained(target)
+        barrier(ctx)
+        return
+    full = model_state(model, ctx)  # a collective: every rank takes part
+    if ctx.is_main:
+        from polyvlm.model.modeling import PolyVLMForConditionalGeneration
+
+        with torch.device("meta"):
+            plain = PolyVLMForConditionalGeneration(model.config)
+        plain.load_state_dict(full, assign=True)
+        plain.generation_config = model.generation_config
+        plain.save_pretrained(target)
+        processor.save_pretrained(target)
+    barrier(ctx)

@@ -28,6 +28,7 @@ from polyvlm.train.checkpoint import (
     load_model_state,
     load_training_state,
     save_checkpoint,
+    save_model_dir,
 )
 from polyvlm.train.config import StageConfig, TrainConfig
 from polyvlm.train.data.loader import MicroBatches, micro_batch_loader, rank_plan
@@ -122,12 +123,10 @@ def _train(config: TrainConfig, config_text: str, ctx: DistContext, resume: bool
         _run_stage(config, si, stage, seed, plan, model, processor, ctx, log, resume_here, global_step,
                    config_sha, progress)  # fmt: skip
         global_step += total
-        if ctx.is_main:
-            target = os.path.join(
-                out, "final" if si == len(config.stages) - 1 else os.path.join("stages", stage.name)
-            )
-            unwrap(model).save_pretrained(target)
-            processor.save_pretrained(target)
+        target = os.path.join(
+            out, "final" if si == len(config.stages) - 1 else os.path.join("stages", stage.name)
+        )
+        save_model_dir(unwrap(model), processor, target, ctx)
     log.close()
     if ctx.is_main:
         records = read_log(os.path.join(out, "log.jsonl"))
@@ -167,9 +166,9 @@ def _run_stage(
     if config.attention == "flash_attention_2" and ctx.device.type != "cuda":
         raise RecipeError("attention: flash_attention_2 needs a GPU and flash-attn; use sdpa on CPU")
     freeze_for_stage(model, stage)
+    wrapped = wrap_model(model, ctx)  # before the optimizer: fully_shard replaces the parameters
     optimizer = build_optimizer(model, stage)
     scheduler = build_scheduler(optimizer, stage, total)
-    wrapped = wrap_model(model, ctx)
     start = 0
     if ckpt is not None:
         load_training_state(optimizer, scheduler, ckpt, ctx, wrapped)
