@@ -122,8 +122,10 @@ def test_two_accumulated_micro_batches_equal_one_batch_of_four(model, processor,
     assert grads_differ(wrong, g_1) > 1e-2
 
 
-def test_first_fit_rows_and_mask_shape():
-    assert pack_rows([5, 4, 3, 2], 8, True) == [[0, 2], [1, 3]]
+def test_balanced_rows_and_mask_shape():
+    assert pack_rows([5, 4, 3, 2], 8, True) == [[0, 3], [1, 2]]  # balanced: 7 and 7
+    assert pack_rows([6, 6, 6], 8, True) == [[0], [1], [2]]  # nothing fits beside another
+    assert pack_rows([2, 2, 2], 8, True) == [[0, 1, 2]]
     assert pack_rows([5, 4], 8, False) == [[0], [1]]
     seq = torch.tensor([[0, 0, 1, -1]])
     allowed = block_diagonal_mask(seq, torch.float32)[0, 0] == 0

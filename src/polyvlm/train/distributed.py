@@ -2,9 +2,9 @@
 
 Launch with ``torchrun --nproc-per-node N -m polyvlm.cli train CONFIG`` (or ``accelerate launch``,
 which sets the same RANK / WORLD_SIZE / LOCAL_RANK / MASTER_ADDR variables). Strategies:
-``ddp`` (DistributedDataParallel), ``fsdp2`` (``torch.distributed.fsdp.fully_shard`` on each decoder /
-encoder layer, then the root) and ``deepspeed`` (ZeRO-2/3 from the stage's JSON, when DeepSpeed is
-installed). One process: no wrapping at all.
+``ddp`` (DistributedDataParallel) and ``fsdp2`` (``torch.distributed.fsdp.fully_shard`` on each
+decoder / encoder layer, then the root). ``deepspeed`` is refused with a clear message (not wired: see
+docs/train.md). One process: no wrapping at all.
 """
 
 from __future__ import annotations
@@ -43,6 +43,14 @@ def init_distributed(strategy: str, backend: str) -> DistContext:
         strategy = "ddp" if world > 1 else "none"
     if world > 1 and strategy == "none":
         raise RecipeError(f"{world} processes were launched but distributed.strategy is 'none'")
+    if strategy == "deepspeed":
+        # Not wired: DeepSpeed cannot be installed on the machine this was written on, and an untested
+        # engine path (its own accumulation, checkpoint format, ZeRO-3 gathering) would be a guess.
+        raise RecipeError(
+            "distributed.strategy 'deepspeed' is not wired yet: use 'fsdp2' (parameter, gradient and "
+            "optimiser sharding like ZeRO-3) or 'ddp'. The ZeRO-2/3 JSONs in configs/train/deepspeed/ "
+            "are shipped for when it is (see docs/train.md)."
+        )
     cuda = torch.cuda.is_available()
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     device = torch.device("cuda", local_rank) if cuda else torch.device("cpu")

@@ -1,7 +1,7 @@
 """Micro-batches as tensors: several samples packed into one row, or one sample per padded row.
 
-Packing puts samples one after another in rows of at most ``max_length`` tokens (first fit, in
-order, so the layout is deterministic). Each token carries the index of its sample (``seq_ids``,
+Packing puts samples one after another in rows of at most ``max_length`` tokens, balanced so that
+rows are nearly equal (deterministic: longest first into the least loaded row). Each token carries the index of its sample (``seq_ids``,
 -1 for padding); positions restart at 0 for every sample; the attention mask is block-diagonal and
 causal, so a token sees only earlier tokens of its own sample::
 
@@ -39,21 +39,29 @@ class MicroBatch:
 
 
 def pack_rows(lengths: list[int], max_length: int, packing: bool) -> list[list[int]]:
-    """Sample indices per row: first fit into rows of ``max_length`` when packing, else one per row."""
+    """Sample indices per row: one per row unpadded, or packed into as few balanced rows as fit.
+
+    Packing opens ``ceil(total / max_length)`` rows and places samples longest first into the least
+    loaded row that has room (one more row when one does not fit), so rows end up nearly equal and
+    the padding to the longest row stays small. Each row keeps its samples in their original order.
+    """
     if not packing:
         return [[i] for i in range(len(lengths))]
-    rows: list[list[int]] = []
-    room: list[int] = []
-    for i, n in enumerate(lengths):
-        for r, free in enumerate(room):
-            if n <= free:
-                rows[r].append(i)
-                room[r] -= n
+    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+    k = max(1, -(-sum(lengths) // max_length))
+    while True:
+        rows: list[list[int]] = [[] for _ in range(k)]
+        load = [0] * k
+        for i in order:
+            fits = [r for r in range(k) if load[r] + lengths[i] <= max_length]
+            if not fits:
                 break
+            r = min(fits, key=lambda r: (load[r], r))
+            rows[r].append(i)
+            load[r] += lengths[i]
         else:
-            rows.append([i])
-            room.append(max_length - n)
-    return rows
+            return sorted((sorted(row) for row in rows if row), key=lambda row: row[0])
+        k += 1
 
 
 def collate(
