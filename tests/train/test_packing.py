@@ -131,3 +131,16 @@ def test_balanced_rows_and_mask_shape():
     allowed = block_diagonal_mask(seq, torch.float32)[0, 0] == 0
     expected = torch.tensor([[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]], dtype=torch.bool)
     assert torch.equal(allowed, expected)  # a boolean layout, not a computed float
+
+
+def test_gradient_checkpointing_gives_the_same_gradients(tokenizer, processor, tokenized):
+    pad = processor.tokenizer.pad_token_id
+    n = sum(s.supervised for s in tokenized)
+    mb = [collate(tokenized, pad, 4096, packing=True)]
+    plain = tiny_model(tokenizer, seed=2).train()
+    checkpointed = tiny_model(tokenizer, seed=2).train()
+    checkpointed.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    loss_a, g_a = loss_and_grads(plain, mb, n)
+    loss_b, g_b = loss_and_grads(checkpointed, mb, n)
+    assert loss_b == pytest.approx(loss_a, rel=1e-6)
+    assert_grads_close(g_b, g_a)

@@ -209,7 +209,9 @@ def parse_train_config(text: str, where: str) -> TrainConfig:
     try:
         return TrainConfig(**data)
     except ValidationError as e:
-        err = e.errors()[0]
+        errors = e.errors()
+        # a misspelt key also makes the right one "missing": name the misspelling, it is the cause
+        err = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
         loc = tuple(err["loc"])
         line = _line_of(loc, lines)
         where_in = ".".join(str(p) for p in loc) or "config"
@@ -217,6 +219,8 @@ def parse_train_config(text: str, where: str) -> TrainConfig:
             model = _model_at(loc[:-1])
             valid = ", ".join(model.model_fields) if model else "see docs/train.md"
             msg = f"unknown key {loc[-1]!r} in {'.'.join(str(p) for p in loc[:-1]) or 'the config'}; valid keys: {valid}"
+        elif err["type"] == "missing":
+            msg = f"{where_in}: {err['msg']}"
         else:
             msg = f"{where_in}: {err['msg']} (got {err.get('input')!r})"
         raise RecipeError(f"{where}:{line}: {msg}") from None
