@@ -110,7 +110,7 @@ def main() -> None:
     parser.add_argument("--micro", type=int, default=8, help="samples per micro-batch")
     parser.add_argument("--steps", type=int, default=6, help="timed steps per mode")
     parser.add_argument(
-        "--max-length", type=int, default=2048, help="packed row length (>= the longest sample)"
+        "--max-length", type=int, default=4096, help="packed row length (the reference configs use 4096)"
     )
     parser.add_argument("--models", default="tiny,small")
     parser.add_argument("--threads", type=int, default=2)

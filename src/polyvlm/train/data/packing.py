@@ -1,7 +1,8 @@
 """Micro-batches as tensors: several samples packed into one row, or one sample per padded row.
 
 Packing puts samples one after another in rows of at most ``max_length`` tokens, balanced so that
-rows are nearly equal (deterministic: longest first into the least loaded row). Each token carries the index of its sample (``seq_ids``,
+rows are nearly equal and little padding is left (deterministic: longest first into the least loaded
+row, for the row count that pads least). Each token carries the index of its sample (``seq_ids``,
 -1 for padding); positions restart at 0 for every sample; the attention mask is block-diagonal and
 causal, so a token sees only earlier tokens of its own sample::
 
@@ -39,29 +40,41 @@ class MicroBatch:
 
 
 def pack_rows(lengths: list[int], max_length: int, packing: bool) -> list[list[int]]:
-    """Sample indices per row: one per row unpadded, or packed into as few balanced rows as fit.
+    """Sample indices per row: one per row unpadded, or packed into balanced rows with little padding.
 
-    Packing opens ``ceil(total / max_length)`` rows and places samples longest first into the least
-    loaded row that has room (one more row when one does not fit), so rows end up nearly equal and
-    the padding to the longest row stays small. Each row keeps its samples in their original order.
+    For each row count from ``ceil(total / max_length)`` up, samples go longest first into the least
+    loaded row with room; the layout that needs the least padding (rows are padded to the longest)
+    wins, fewer rows on a tie. Each row keeps its samples in their original order.
     """
     if not packing:
         return [[i] for i in range(len(lengths))]
-    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
-    k = max(1, -(-sum(lengths) // max_length))
-    while True:
-        rows: list[list[int]] = [[] for _ in range(k)]
-        load = [0] * k
-        for i in order:
-            fits = [r for r in range(k) if load[r] + lengths[i] <= max_length]
-            if not fits:
-                break
-            r = min(fits, key=lambda r: (load[r], r))
-            rows[r].append(i)
-            load[r] += lengths[i]
-        else:
-            return sorted((sorted(row) for row in rows if row), key=lambda row: row[0])
-        k += 1
+    total = sum(lengths)
+    best: tuple[int, int, list[list[int]]] | None = None
+    for k in range(max(1, -(-total // max_length)), len(lengths) + 1):
+        rows = _balanced(lengths, max_length, k)
+        if rows is None:
+            continue
+        padding = k * max(sum(lengths[i] for i in row) for row in rows) - total
+        if best is None or padding < best[0]:
+            best = (padding, k, rows)
+        if padding == 0:
+            break
+    assert best is not None  # k = len(lengths) always fits: every sample is <= max_length
+    return sorted((sorted(row) for row in best[2]), key=lambda row: row[0])
+
+
+def _balanced(lengths: list[int], max_length: int, k: int) -> list[list[int]] | None:
+    """Longest first into the least loaded of ``k`` rows with room; None if a sample finds none."""
+    rows: list[list[int]] = [[] for _ in range(k)]
+    load = [0] * k
+    for i in sorted(range(len(lengths)), key=lambda i: (-lengths[i], i)):
+        fits = [r for r in range(k) if load[r] + lengths[i] <= max_length]
+        if not fits:
+            return None
+        r = min(fits, key=lambda r: (load[r], r))
+        rows[r].append(i)
+        load[r] += lengths[i]
+    return [row for row in rows if row]
 
 
 def collate(
