@@ -89,7 +89,10 @@ def wrap_model(model: nn.Module, ctx: DistContext) -> nn.Module:
         )
     if ctx.strategy == "fsdp2":
         from torch.distributed.device_mesh import init_device_mesh
-        from torch.distributed.fsdp import fully_shard
+        from torch.distributed.fsdp import FSDPModule, fully_shard
+
+        if isinstance(model, FSDPModule):  # sharded by an earlier stage
+            return model
 
         mesh = init_device_mesh(ctx.device.type, (ctx.world,))
         layer_classes = set()

@@ -117,7 +117,10 @@ def _train(config: TrainConfig, config_text: str, ctx: DistContext, resume: bool
         if ckpt is not None and si < ckpt.stage:
             global_step += total
             continue  # done before the kill: the checkpoint's weights carry it
-        if stage.start not in ("previous", "model") and not (ckpt is not None and si == ckpt.stage):
+        resuming = ckpt is not None and si == ckpt.stage  # the checkpoint's weights replace the start
+        if si > 0 and stage.start == "model" and not resuming:
+            model, processor = load_start(config.model)
+        elif stage.start not in ("previous", "model") and not resuming:
             model, processor = load_dir(stage.start)
         resume_here = ckpt if ckpt is not None and si == ckpt.stage else None
         _run_stage(config, si, stage, seed, plan, model, processor, ctx, log, resume_here, global_step,
