@@ -80,28 +80,37 @@ def small_model(tokenizer) -> PolyVLMForConditionalGeneration:
     return PolyVLMForConditionalGeneration(PolyVLMConfig(vision_config=vision, text_config=text, **token_ids))
 
 
-def run(model, tokenized, pad_id: int, micro: int, steps: int, max_length: int, packing: bool) -> dict:
-    """Time ``steps`` training steps (after one warm-up) of ``micro`` samples each."""
+def step(model, opt, chunk, pad_id: int, max_length: int, packing: bool) -> tuple[float, int, int]:
+    """One training step on ``chunk``: (seconds, real tokens, padding tokens)."""
+    t0 = time.perf_counter()
+    mb = collate(chunk, pad_id, max_length, packing)
+    loss, _ = micro_batch_loss(model, mb, max(mb.supervised, 1))
+    loss.backward()
+    opt.step()
+    opt.zero_grad(set_to_none=True)
+    return time.perf_counter() - t0, mb.tokens, mb.padding
+
+
+def compare(model, tokenized, pad_id: int, micro: int, steps: int, max_length: int) -> dict:
+    """Packed and padded steps on the same micro-batches, alternating (after a warm-up of each), so a
+    change of load on the machine hits both modes alike."""
     model.train()
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    tokens = padding = 0
-    elapsed = 0.0
+    opt = torch.optim.AdamW(model.parameters(), lr=0.0)  # lr 0: both modes see the same weights
+    totals = {True: [0.0, 0, 0], False: [0.0, 0, 0]}
     for k in range(steps + 1):
         chunk = tokenized[k * micro : (k + 1) * micro]
-        t0 = time.perf_counter()
-        mb = collate(chunk, pad_id, max_length, packing)
-        loss, _ = micro_batch_loss(model, mb, max(mb.supervised, 1))
-        loss.backward()
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-        if k:  # the first step warms up allocators and kernels
-            elapsed += time.perf_counter() - t0
-            tokens += mb.tokens
-            padding += mb.padding
+        for packing in (True, False) if k % 2 else (False, True):
+            seconds, tokens, padding = step(model, opt, chunk, pad_id, max_length, packing)
+            if k:  # the first round warms up allocators and kernels
+                t = totals[packing]
+                t[0], t[1], t[2] = t[0] + seconds, t[1] + tokens, t[2] + padding
     return {
-        "tokens_per_s": tokens / elapsed,
-        "padding_share": padding / (tokens + padding),
-        "s_per_step": elapsed / steps,
+        packing: {
+            "tokens_per_s": t[1] / t[0],
+            "padding_share": t[2] / (t[1] + t[2]),
+            "s_per_step": t[0] / steps,
+        }
+        for packing, t in totals.items()
     }
 
 
@@ -127,10 +136,9 @@ def main() -> None:
     print("| model | mode | tokens/s | padding share | s/step |\n|---|---|---:|---:|---:|")
     for name in args.models.split(","):
         model = tiny_model(processor.tokenizer) if name == "tiny" else small_model(processor.tokenizer)
-        results = {}
+        results = compare(model, tokenized, pad_id, args.micro, args.steps, args.max_length)
         for packing in (True, False):
-            r = run(model, tokenized, pad_id, args.micro, args.steps, args.max_length, packing)
-            results[packing] = r
+            r = results[packing]
             mode = "packed" if packing else "padded"
             print(
                 f"| {name} | {mode} | {r['tokens_per_s']:.0f} | {100 * r['padding_share']:.1f}% | {r['s_per_step']:.2f} |"
