@@ -41,6 +41,8 @@ def init_distributed(strategy: str, backend: str) -> DistContext:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if strategy == "auto":
         strategy = "ddp" if world > 1 else "none"
+    if world == 1 and strategy in ("ddp", "fsdp2"):
+        strategy = "none"  # one process (no launcher): nothing to share, no process group to join
     if world > 1 and strategy == "none":
         raise RecipeError(f"{world} processes were launched but distributed.strategy is 'none'")
     if strategy == "deepspeed":
