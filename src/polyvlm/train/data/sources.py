@@ -109,28 +109,31 @@ def read_llava_json(path: str, config: SourceConfig):
     for n, rec in enumerate(records):
         images = rec.get("image") or []
         images = [images] if isinstance(images, str) else list(images)
-        turns = rec.get("conversations") or []
-        if not turns:
-            yield "no conversations"
+        messages = _llava_messages(rec.get("conversations") or [], len(images))
+        if isinstance(messages, str):
+            yield messages
             continue
-        marks = sum(str(t.get("value", "")).count(IMAGE_MARK) for t in turns)
-        messages = []
-        for t in turns:
-            role = LLAVA_ROLES.get(t.get("from"))
-            if role is None:
-                break
-            messages.append([role, str(t.get("value", "")), []])
-        else:
-            if images and marks == 0:
-                messages[0][1] = IMAGE_MARK + "\n" + messages[0][1]
-                marks = len(images) if len(images) == 1 else 0
-            if marks != len(images):
-                yield "image count differs from <image> marks"
-                continue
-            _hand_out_images(messages, [_image_path(i, path, config) for i in images])
-            yield TrainSample(f"{config.name}:{rec.get('id', n)}", config.name, chat_segments(messages))
-            continue
-        yield "unknown role"
+        _hand_out_images(messages, [_image_path(i, path, config) for i in images])
+        yield TrainSample(f"{config.name}:{rec.get('id', n)}", config.name, chat_segments(messages))
+
+
+def _llava_messages(turns: list[dict], images: int) -> list | str:
+    """[role, text, []] per turn, or the reason the record cannot be used."""
+    if not turns:
+        return "no conversations"
+    messages = []
+    for t in turns:
+        role = LLAVA_ROLES.get(t.get("from"))
+        if role is None:
+            return "unknown role"
+        messages.append([role, str(t.get("value", "")), []])
+    marks = sum(m[1].count(IMAGE_MARK) for m in messages)
+    if images == 1 and marks == 0:  # LLaVA puts a lone unmarked image before the first turn
+        messages[0][1] = IMAGE_MARK + "\n" + messages[0][1]
+        marks = 1
+    if marks != images:
+        return "image count differs from <image> marks"
+    return messages
 
 
 def _hand_out_images(messages: list, images: list[ImageSource]) -> None:
