@@ -1,4 +1,4 @@
-"""The `polyvlm` command: run, validate, steps, model, chat, eval (and the groups added below)."""
+"""The `polyvlm` command: run, validate, steps, model, chat, train, eval."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from polyvlm.core.errors import RecipeError, StopRun
 from polyvlm.core.recipe import load_recipe
 from polyvlm.core.stats import format_funnel
 from polyvlm.model.cli import chat, model  # click only: torch loads when a model command runs
+from polyvlm.train.cli import train  # click only, like the model commands
 
 
 class _LazyCommands(click.Group):
@@ -121,6 +122,7 @@ def steps(kind: str | None) -> None:
 
 cli.add_command(model)
 cli.add_command(chat)
+cli.add_command(train)
 
 
 def main() -> None:

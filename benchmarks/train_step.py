@@ -1,0 +1,151 @@
+"""Training throughput on CPU: packed vs padded micro-batches of the same samples, in the same run.
+
+The length mix is realistic for VLM training: short image-caption pairs (one image, a caption) and
+long text conversations (several turns, 600-1500 tokens), half each, shuffled with a fixed seed. All
+samples are tokenised first (the real processor and Qwen tokenizer); what is timed is the training
+step of polyvlm's loop: collate (packed into rows of --max-length, or one sample per padded row),
+forward, loss on supervised tokens, backward and the AdamW step. Tokens/s counts real tokens only.
+
+Models: the tiny random PolyVLM (32-wide) and a "small" one (SigLIP 128-wide x 10 layers, Qwen3
+256-wide x 4 layers), both with the real 151k vocabulary.
+
+Run: .venv/bin/python benchmarks/train_step.py [--micro 8] [--steps 6] [--models tiny,small]
+Goals (issue 11): padding < 5% packed; packed >= 1.5x the padded tokens/s. No asserts: figures are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import platform
+import random
+import time
+
+import numpy as np
+import torch
+from PIL import Image
+
+from polyvlm.model.configuration import PolyVLMConfig
+from polyvlm.model.modeling import PolyVLMForConditionalGeneration
+from polyvlm.model.tiny import TINY_TEXT, TINY_VISION, tiny_model, tiny_processor
+from polyvlm.model.tokenizer import add_image_tokens
+from polyvlm.train.data.packing import collate
+from polyvlm.train.data.sample import TrainSample, chat_segments
+from polyvlm.train.data.sources import caption_segments
+from polyvlm.train.data.tokenize import tokenize_sample
+from polyvlm.train.loss import micro_batch_loss
+
+SENTENCES = [
+    "東京は日本の首都で、多くの人が電車で通勤しています。",
+    "港区には海に面した公園があり、夕方には多くの人が散歩を楽しみます。",
+    "富士山は日本で一番高い山で、その高さは三千七百七十六メートルです。",
+    "新幹線は東京と大阪をおよそ二時間半で結んでいます。",
+]
+
+
+def png(seed: int) -> bytes:
+    pixels = np.random.default_rng(seed).integers(0, 256, (96, 128, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def length_mix(n: int, seed: int = 0) -> list[TrainSample]:
+    """Half short caption pairs with an image, half long multi-turn text conversations."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        if i % 2 == 0:
+            out.append(TrainSample(f"pair-{i}", "pairs", caption_segments(rng.choice(SENTENCES), png(i))))
+        else:
+            turns = []
+            for _ in range(rng.randint(3, 8)):
+                turns.append(
+                    ("user", "".join(rng.choices(SENTENCES, k=rng.randint(1, 3))) + "どう思いますか？", [])
+                )
+                turns.append(("assistant", "".join(rng.choices(SENTENCES, k=rng.randint(2, 5))), []))
+            out.append(TrainSample(f"conv-{i}", "conv", chat_segments(turns)))
+    rng.shuffle(out)
+    return out
+
+
+def small_model(tokenizer) -> PolyVLMForConditionalGeneration:
+    """A small random PolyVLM: SigLIP 128 x 10 layers, Qwen3 256 x 4 layers, the real vocabulary."""
+    token_ids = add_image_tokens(tokenizer)
+    vision = {**TINY_VISION, "hidden_size": 128, "intermediate_size": 512, "num_attention_heads": 4}
+    text = {**TINY_TEXT, "hidden_size": 256, "intermediate_size": 1024, "num_hidden_layers": 4,
+            "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 64,
+            "vocab_size": len(tokenizer), "pad_token_id": tokenizer.pad_token_id}  # fmt: skip
+    torch.manual_seed(0)
+    return PolyVLMForConditionalGeneration(PolyVLMConfig(vision_config=vision, text_config=text, **token_ids))
+
+
+def step(model, opt, chunk, pad_id: int, max_length: int, packing: bool) -> tuple[float, int, int]:
+    """One training step on ``chunk``: (seconds, real tokens, padding tokens)."""
+    t0 = time.perf_counter()
+    mb = collate(chunk, pad_id, max_length, packing)
+    loss, _ = micro_batch_loss(model, mb, max(mb.supervised, 1))
+    loss.backward()
+    opt.step()
+    opt.zero_grad(set_to_none=True)
+    return time.perf_counter() - t0, mb.tokens, mb.padding
+
+
+def compare(model, tokenized, pad_id: int, micro: int, steps: int, max_length: int) -> dict:
+    """Packed and padded steps on the same micro-batches, alternating (after a warm-up of each), so a
+    change of load on the machine hits both modes alike."""
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=0.0)  # lr 0: both modes see the same weights
+    totals = {True: [0.0, 0, 0], False: [0.0, 0, 0]}
+    for k in range(steps + 1):
+        chunk = tokenized[k * micro : (k + 1) * micro]
+        for packing in (True, False) if k % 2 else (False, True):
+            seconds, tokens, padding = step(model, opt, chunk, pad_id, max_length, packing)
+            if k:  # the first round warms up allocators and kernels
+                t = totals[packing]
+                t[0], t[1], t[2] = t[0] + seconds, t[1] + tokens, t[2] + padding
+    return {
+        packing: {
+            "tokens_per_s": t[1] / t[0],
+            "padding_share": t[2] / (t[1] + t[2]),
+            "s_per_step": t[0] / steps,
+        }
+        for packing, t in totals.items()
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--micro", type=int, default=8, help="samples per micro-batch")
+    parser.add_argument("--steps", type=int, default=6, help="timed steps per mode")
+    parser.add_argument(
+        "--max-length", type=int, default=4096, help="packed row length (the reference configs use 4096)"
+    )
+    parser.add_argument("--models", default="tiny,small")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    processor = tiny_processor(max_tiles=1)
+    samples = length_mix(args.micro * (args.steps + 1))
+    tokenized = [tokenize_sample(s, processor, args.max_length) for s in samples]
+    lengths = [len(t.input_ids) for t in tokenized]
+    print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {args.threads} threads")
+    print(f"{len(tokenized)} samples: lengths {min(lengths)}-{max(lengths)} tokens, mean {sum(lengths) / len(lengths):.0f}; "
+          f"micro-batch {args.micro} samples, {args.steps} timed steps per mode")  # fmt: skip
+    pad_id = processor.tokenizer.pad_token_id
+    print("| model | mode | tokens/s | padding share | s/step |\n|---|---|---:|---:|---:|")
+    for name in args.models.split(","):
+        model = tiny_model(processor.tokenizer) if name == "tiny" else small_model(processor.tokenizer)
+        results = compare(model, tokenized, pad_id, args.micro, args.steps, args.max_length)
+        for packing in (True, False):
+            r = results[packing]
+            mode = "packed" if packing else "padded"
+            print(
+                f"| {name} | {mode} | {r['tokens_per_s']:.0f} | {100 * r['padding_share']:.1f}% | {r['s_per_step']:.2f} |"
+            )
+        ratio = results[True]["tokens_per_s"] / results[False]["tokens_per_s"]
+        print(f"| {name} | packed / padded | {ratio:.2f}x | | |")
+
+
+if __name__ == "__main__":
+    main()

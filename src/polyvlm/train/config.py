@@ -1,0 +1,266 @@
+"""Train configs: a YAML list of stages, validated like recipes (unknown keys are errors with file:line).
+
+A config names where the model starts, then one entry per stage: which modules train with which
+learning rate, warmup and weight decay, the optimiser and schedule, the batch and its accumulation,
+how long, and the data mixture. Stage 2 starts from stage 1's weights unless it says otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from polyvlm.core.errors import RecipeError
+from polyvlm.core.recipe import load_yaml_with_lines
+
+MODULES = ("vision", "connector", "lm")
+FORMATS = (
+    "pairs_webdataset",
+    "llava_json",
+    "messages_jsonl",
+    "mmc4_jsonl",
+    "text_jsonl",
+    "text_parquet",
+    "hf",
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModuleOptim(_Strict):
+    """How one module trains: peak learning rate, warmup share of the stage, weight decay."""
+
+    lr: float = Field(gt=0)
+    warmup_ratio: float = Field(0.0, ge=0, le=1)
+    weight_decay: float = Field(0.0, ge=0)
+
+
+class TrainModules(_Strict):
+    """The modules that train in a stage; a module left out (or null) is frozen."""
+
+    vision: ModuleOptim | None = None
+    connector: ModuleOptim | None = None
+    lm: ModuleOptim | None = None
+
+    @model_validator(mode="after")
+    def _some(self) -> TrainModules:
+        if not any(getattr(self, m) for m in MODULES):
+            raise ValueError("a stage must train at least one of: vision, connector, lm")
+        return self
+
+    def trained(self) -> dict[str, ModuleOptim]:
+        """The trained modules by name, in MODULES order."""
+        return {m: getattr(self, m) for m in MODULES if getattr(self, m) is not None}
+
+
+class Optimizer(_Strict):
+    """AdamW's betas and eps (the learning rates are per module)."""
+
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = Field(1e-8, gt=0)
+
+
+class Schedule(_Strict):
+    """Linear warmup then cosine decay to ``min_lr_ratio`` of each module's peak."""
+
+    kind: Literal["cosine"] = "cosine"
+    min_lr_ratio: float = Field(0.0, ge=0, le=1)
+
+
+class SourceConfig(_Strict):
+    """One data source of a mixture."""
+
+    name: str
+    format: Literal[FORMATS]  # type: ignore[valid-type]
+    path: str
+    rate: float = Field(1.0, gt=0)
+    text_only: bool | None = None
+    """counts toward text_only_share (default: true for text_jsonl / text_parquet)"""
+    image_root: str | None = None
+    """directory that relative image paths are taken from (default: the source file's directory)"""
+    split: str = "train"
+    """the split of an HF dataset"""
+    limit: int | None = Field(None, gt=0)
+    """read at most this many samples"""
+
+    @property
+    def is_text_only(self) -> bool:
+        """Whether this source counts toward the mixture's text-only share."""
+        return self.text_only if self.text_only is not None else self.format in ("text_jsonl", "text_parquet")
+
+
+class DataConfig(_Strict):
+    """The stage's mixture and how samples become sequences."""
+
+    sources: list[SourceConfig] = Field(min_length=1)
+    text_only_share: float | None = Field(None, ge=0, lt=1)
+    """share of samples drawn from the text-only sources (default: by their rates)"""
+    single_source_fraction: float = Field(0.0, ge=0, le=1)
+    """the first this share of the stage's steps draw each global batch from one source"""
+    max_length: int = Field(2048, gt=0)
+    """longest sample in tokens (a longer one is dropped and counted); also the packed row length"""
+    packing: bool = True
+    max_tiles: int | None = Field(None, gt=0)
+    """tile budget per image (default: the processor's)"""
+    num_workers: int = Field(0, ge=0)
+    """dataloader worker processes that decode, tile and tokenise"""
+
+
+class StageConfig(_Strict):
+    """One training stage."""
+
+    name: str
+    start: Literal["previous", "model"] | str = "previous"
+    """'model' (the config's model), 'previous' (the stage before; 'model' for the first) or a model dir"""
+    train: TrainModules
+    optimizer: Optimizer = Optimizer()
+    schedule: Schedule = Schedule()
+    grad_clip: float | None = Field(1.0, gt=0)
+    global_batch_size: int = Field(gt=0)
+    """samples per optimiser step, over all ranks and accumulation steps"""
+    micro_batch_size: int = Field(1, gt=0)
+    """samples per forward pass on one rank"""
+    steps: int | None = Field(None, gt=0)
+    epochs: float | None = Field(None, gt=0)
+    seed: int | None = None
+    deepspeed_config: str | None = None
+    """DeepSpeed JSON used when distributed.strategy is deepspeed (e.g. ZeRO-2 for one stage, ZeRO-3 for the next)"""
+    data: DataConfig
+
+    @model_validator(mode="after")
+    def _length(self) -> StageConfig:
+        if (self.steps is None) == (self.epochs is None):
+            raise ValueError("give exactly one of steps or epochs")
+        if self.global_batch_size % self.micro_batch_size:
+            raise ValueError(
+                f"global_batch_size {self.global_batch_size} is not a multiple of micro_batch_size {self.micro_batch_size}"
+            )
+        return self
+
+
+class ModelStart(_Strict):
+    """Where the first stage's model comes from: exactly one of path, from_parts, tiny."""
+
+    path: str | None = None
+    from_parts: dict[str, str] | None = None
+    """{vision: hub name or dir, text: hub name or dir, connector: attention_pool | mlp}"""
+    tiny: dict[str, int | str] | None = None
+    """a tiny random model (tests, demos): {seed: 0, connector: attention_pool}"""
+
+    @model_validator(mode="after")
+    def _one(self) -> ModelStart:
+        given = [k for k in ("path", "from_parts", "tiny") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of path, from_parts, tiny (got {given or 'none'})")
+        if self.from_parts is not None and not {"vision", "text"} <= set(self.from_parts):
+            raise ValueError("from_parts needs vision and text")
+        return self
+
+
+class Distributed(_Strict):
+    """How several processes share the work (launched by torchrun or accelerate launch)."""
+
+    strategy: Literal["auto", "none", "ddp", "fsdp2", "deepspeed"] = "auto"
+    """auto: ddp when WORLD_SIZE > 1, else one process"""
+    backend: Literal["auto", "gloo", "nccl"] = "auto"
+
+
+class TrainConfig(_Strict):
+    """A whole training run."""
+
+    name: str
+    output_dir: str | None = None
+    seed: int = 0
+    model: ModelStart
+    stages: list[StageConfig] = Field(min_length=1)
+    precision: Literal["fp32", "bf16"] = "fp32"
+    gradient_checkpointing: bool = False
+    attention: Literal["sdpa", "eager", "flash_attention_2"] = "sdpa"
+    """LM attention kernel; packed rows use a block-diagonal mask (sdpa/eager) or varlen (flash)"""
+    distributed: Distributed = Distributed()
+    checkpoint_every: int = Field(100, gt=0)
+    keep_checkpoints: int = Field(2, gt=0)
+    log_every: int = Field(1, gt=0)
+
+    @model_validator(mode="after")
+    def _stages(self) -> TrainConfig:
+        names = [s.name for s in self.stages]
+        if len(set(names)) != len(names):
+            raise ValueError(f"stage names must be unique, got {names}")
+        return self
+
+    @property
+    def out_dir(self) -> str:
+        """Where the run writes: output_dir, else runs/train-<name>."""
+        return self.output_dir or os.path.join("runs", f"train-{self.name}")
+
+
+def parse_train_config(text: str, where: str) -> TrainConfig:
+    """Validate train-config text; raises RecipeError naming the file and line of the first problem."""
+    data, lines = load_yaml_with_lines(text, where)
+    if not isinstance(data, dict):
+        raise RecipeError(
+            f"{where}:1: a train config is a mapping with keys: {', '.join(TrainConfig.model_fields)}"
+        )
+    try:
+        return TrainConfig(**data)
+    except ValidationError as e:
+        errors = e.errors()
+        # a misspelt key also makes the right one "missing": name the misspelling, it is the cause
+        err = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
+        loc = tuple(err["loc"])
+        line = _line_of(loc, lines)
+        where_in = ".".join(str(p) for p in loc) or "config"
+        if err["type"] == "extra_forbidden":
+            model = _model_at(loc[:-1])
+            valid = ", ".join(model.model_fields) if model else "see docs/train.md"
+            msg = f"unknown key {loc[-1]!r} in {'.'.join(str(p) for p in loc[:-1]) or 'the config'}; valid keys: {valid}"
+        elif err["type"] == "missing":
+            msg = f"{where_in}: {err['msg']}"
+        else:
+            msg = f"{where_in}: {err['msg']} (got {err.get('input')!r})"
+        raise RecipeError(f"{where}:{line}: {msg}") from None
+
+
+def _line_of(loc: tuple, lines: dict[tuple, int]) -> int:
+    # pydantic adds validator names (e.g. 'function-after[...]') to paths: drop what YAML never had.
+    path = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
+    for cut in range(len(path), -1, -1):
+        if path[:cut] in lines:
+            return lines[path[:cut]]
+    return 1
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model that the path ``loc`` of a config points into (for listing its valid keys)."""
+    model: type[BaseModel] | None = TrainConfig
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        model = _inner_model(field.annotation)
+    return model
+
+
+def _inner_model(annotation) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def load_train_config(path: str) -> TrainConfig:
+    """Read and validate a train config file."""
+    if not os.path.isfile(path):
+        raise RecipeError(f"{path}: no such train config")
+    with open(path, encoding="utf-8") as f:
+        return parse_train_config(f.read(), path)

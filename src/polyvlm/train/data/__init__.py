@@ -1,0 +1,1 @@
+"""Training data: sources, tokenisation with label masks, the seeded mixture and packing."""

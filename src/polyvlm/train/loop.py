@@ -1,0 +1,242 @@
+"""The training loop: stages in order, each a plan of global batches run as accumulated micro-batches.
+
+Per stage: read the sources, draw the whole mixture plan (cheap: indices only), freeze what does not
+train, build AdamW + schedules, wrap for DDP / FSDP2 / DeepSpeed, then for every step: this rank's
+micro-batches from the dataloader, the global batch's supervised-token count (all-reduced), backward
+of each micro-batch (gradient sync on the last only), clipping, the optimiser and scheduler steps, a
+log line, and a checkpoint every ``checkpoint_every`` steps and at the stage's end. Started again on
+the same output directory, a run continues from its latest checkpoint: same plan, same weights,
+optimiser, schedules and generator states, so the losses that follow are the uninterrupted run's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import math
+import os
+import time
+from dataclasses import dataclass
+
+import torch
+from tqdm import tqdm
+
+from polyvlm.core.errors import RecipeError
+from polyvlm.train.checkpoint import (
+    Checkpoint,
+    latest_checkpoint,
+    load_model_state,
+    load_training_state,
+    save_checkpoint,
+    save_model_dir,
+)
+from polyvlm.train.config import StageConfig, TrainConfig
+from polyvlm.train.data.loader import MicroBatches, micro_batch_loader, rank_plan
+from polyvlm.train.data.mixture import Mixture, source_probabilities
+from polyvlm.train.data.sources import load_source
+from polyvlm.train.distributed import (
+    DistContext,
+    all_reduce_sum,
+    close_distributed,
+    gradient_sync,
+    init_distributed,
+    unwrap,
+    wrap_model,
+)
+from polyvlm.train.loss import micro_batch_loss
+from polyvlm.train.model_start import load_dir, load_start
+from polyvlm.train.optim import build_optimizer, build_scheduler, freeze_for_stage
+from polyvlm.train.plot import loss_curve_svg
+from polyvlm.train.run_log import RunLog, read_log
+
+
+@dataclass
+class StagePlan:
+    """A stage's data, ready to run: the loaded sources, the global batches and the mixture after each."""
+
+    sources: list
+    batches: list[list[tuple[int, int]]]
+    mixture_states: list[dict]
+    dropped: dict[str, dict]
+
+
+def plan_stage(stage: StageConfig, seed: int) -> StagePlan:
+    """Load the stage's sources and draw its whole mixture plan."""
+    loaded = [load_source(s) for s in stage.data.sources]
+    sizes = [len(s.samples) for s in loaded]
+    try:
+        p = source_probabilities(
+            [s.rate for s in stage.data.sources],
+            [s.is_text_only for s in stage.data.sources],
+            stage.data.text_only_share,
+        )
+    except ValueError as e:
+        raise RecipeError(f"stage {stage.name!r}: {e}") from None
+    total = stage.steps or max(1, math.ceil(stage.epochs * sum(sizes) / stage.global_batch_size))
+    mixture = Mixture(sizes, p, stage.global_batch_size, seed, int(stage.data.single_source_fraction * total))
+    batches, states = [], []
+    for _ in range(total):
+        batches.append(mixture.next_batch())
+        states.append(mixture.state_dict())
+    return StagePlan(
+        [s.samples for s in loaded], batches, states, {s.config.name: dict(s.dropped) for s in loaded}
+    )
+
+
+def train(config: TrainConfig, config_text: str, resume: bool = True, progress: bool = True) -> str:
+    """Run every stage of ``config`` (resuming from the latest checkpoint); returns the final model's dir."""
+    ctx = init_distributed(config.distributed.strategy, config.distributed.backend)
+    try:
+        return _train(config, config_text, ctx, resume, progress)
+    finally:
+        close_distributed()
+
+
+def _train(config: TrainConfig, config_text: str, ctx: DistContext, resume: bool, progress: bool) -> str:
+    out = config.out_dir
+    os.makedirs(out, exist_ok=True)
+    config_sha = hashlib.sha256(config_text.encode()).hexdigest()
+    ckpt = latest_checkpoint(out) if resume else None
+    if ckpt is not None and ckpt.meta.get("config_sha256") != config_sha:
+        raise RecipeError(
+            f"{out} holds checkpoints of a different config; use another output_dir or --fresh to start over"
+        )
+    log = RunLog(out, ctx.rank, ctx.is_main)
+    if not resume:
+        for path in log.paths.values():
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+    if ckpt is not None:
+        log.truncate_after(ckpt.stage, ckpt.step)
+    model, processor = load_start(config.model)
+    global_step = 0
+    for si, stage in enumerate(config.stages):
+        seed = stage.seed if stage.seed is not None else config.seed + si
+        plan = plan_stage(stage, seed)
+        total = len(plan.batches)
+        if ckpt is not None and si < ckpt.stage:
+            global_step += total
+            continue  # done before the kill: the checkpoint's weights carry it
+        resuming = ckpt is not None and si == ckpt.stage  # the checkpoint's weights replace the start
+        if si > 0 and stage.start == "model" and not resuming:
+            model, processor = load_start(config.model)
+        elif stage.start not in ("previous", "model") and not resuming:
+            model, processor = load_dir(stage.start)
+        resume_here = ckpt if ckpt is not None and si == ckpt.stage else None
+        _run_stage(config, si, stage, seed, plan, model, processor, ctx, log, resume_here, global_step,
+                   config_sha, progress)  # fmt: skip
+        global_step += total
+        target = os.path.join(
+            out, "final" if si == len(config.stages) - 1 else os.path.join("stages", stage.name)
+        )
+        save_model_dir(unwrap(model), processor, target, ctx)
+    log.close()
+    if ctx.is_main:
+        records = read_log(os.path.join(out, "log.jsonl"))
+        with open(os.path.join(out, "loss.svg"), "w", encoding="utf-8") as f:
+            f.write(loss_curve_svg(records, f"{config.name}: training loss"))
+    return os.path.join(out, "final")
+
+
+def _run_stage(
+    config: TrainConfig,
+    si: int,
+    stage: StageConfig,
+    seed: int,
+    plan: StagePlan,
+    model,
+    processor,
+    ctx: DistContext,
+    log: RunLog,
+    ckpt: Checkpoint | None,
+    global_offset: int,
+    config_sha: str,
+    progress: bool,
+) -> None:
+    total = len(plan.batches)
+    per_step = stage.micro_batch_size * ctx.world
+    if stage.global_batch_size % per_step:
+        raise RecipeError(
+            f"stage {stage.name!r}: global_batch_size {stage.global_batch_size} is not a multiple of "
+            f"micro_batch_size x processes = {per_step}"
+        )
+    torch.manual_seed(seed)
+    if ckpt is not None:
+        load_model_state(model, ckpt)
+    model.to(ctx.device).train()
+    if config.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    if config.attention == "flash_attention_2" and ctx.device.type != "cuda":
+        raise RecipeError("attention: flash_attention_2 needs a GPU and flash-attn; use sdpa on CPU")
+    freeze_for_stage(model, stage)
+    wrapped = wrap_model(model, ctx)  # before the optimizer: fully_shard replaces the parameters
+    optimizer = build_optimizer(model, stage)
+    scheduler = build_scheduler(optimizer, stage, total)
+    start = 0
+    if ckpt is not None:
+        load_training_state(optimizer, scheduler, ckpt, ctx, wrapped)
+        start = ckpt.step
+        if ckpt.meta["mixture"] != (plan.mixture_states[start - 1] if start else None):
+            raise RecipeError(f"{ckpt.path}: its data position does not match this config's plan")
+    trained = stage.train.trained()
+    rp = rank_plan(plan.batches, ctx.rank, ctx.world, stage.micro_batch_size)
+    dataset = MicroBatches(rp, plan.sources, processor, stage.data.max_length, stage.data.packing,
+                           stage.data.max_tiles, needs_vision=bool({"vision", "connector"} & set(trained)))  # fmt: skip
+    batches = iter(micro_batch_loader(dataset, stage.data.num_workers, start * rp.accumulation))
+    dtype = torch.bfloat16 if config.precision == "bf16" else torch.float32
+    autocast = (
+        torch.autocast(ctx.device.type, dtype=torch.bfloat16)
+        if config.precision == "bf16"
+        else contextlib.nullcontext()
+    )
+    params = [p for p in model.parameters() if p.requires_grad]
+    bar = tqdm(range(start, total), desc=stage.name, disable=not (progress and ctx.is_main), unit="step")
+    for step in bar:
+        t0 = time.perf_counter()
+        mbs = [next(batches) for _ in range(rp.accumulation)]
+        n_global = all_reduce_sum(sum(mb.supervised for mb in mbs), ctx)
+        # DDP and FSDP average gradients over ranks: scale back up so every supervised token weighs 1/N
+        normaliser = max(n_global, 1.0) / ctx.world
+        loss_sum = 0.0
+        for k, mb in enumerate(mbs):
+            with gradient_sync(wrapped, ctx, k == len(mbs) - 1), autocast:
+                loss, s = micro_batch_loss(
+                    wrapped, mb, normaliser, config.attention == "flash_attention_2", dtype, ctx.device
+                )
+                loss.backward()
+            loss_sum += s
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(params, stage.grad_clip or float("inf")))
+        lrs = {g["name"]: g["lr"] for g in optimizer.param_groups}
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        loss_global = all_reduce_sum(loss_sum, ctx) / max(n_global, 1.0)
+        tokens = all_reduce_sum(sum(mb.tokens for mb in mbs), ctx)
+        padding = all_reduce_sum(sum(mb.padding for mb in mbs), ctx)
+        elapsed = time.perf_counter() - t0
+        position = {"stage": si, "step": step + 1}
+        log.write("samples", {**position, "ids": [i for mb in mbs for i in mb.sample_ids]})
+        for mb in mbs:
+            for sid, reason in mb.dropped.items():
+                log.write("errors", {**position, "id": sid, "reason": reason})
+        if ctx.is_main and ((step + 1) % config.log_every == 0 or step + 1 == total):
+            log.write("log", {
+                **position, "stage_name": stage.name, "global_step": global_offset + step + 1, "loss": loss_global,
+                "lr": lrs, "grad_norm": grad_norm, "tokens": tokens, "supervised_tokens": n_global,
+                "padding_share": padding / max(tokens + padding, 1), "tokens_per_s": tokens / elapsed,
+            })  # fmt: skip
+        bar.set_postfix(loss=f"{loss_global:.3f}")
+        if (step + 1) % config.checkpoint_every == 0 or step + 1 == total:
+            meta = {"stage_name": stage.name, "total_steps": total, "mixture": plan.mixture_states[step],
+                    "packer": {"carried": []}, "config_sha256": config_sha}  # fmt: skip
+            save_checkpoint(
+                config.out_dir,
+                si,
+                step + 1,
+                wrapped,
+                optimizer,
+                scheduler,
+                meta,
+                ctx,
+                config.keep_checkpoints,
+            )
