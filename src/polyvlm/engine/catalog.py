@@ -47,7 +47,17 @@ from polyvlm.synth import (
     translation_targets,
     vqa_to_conv,
 )
-from polyvlm.text import adult_ja, alt_rules, exact_dedup, frequency_cap, ja, langid, length, whitespace
+from polyvlm.text import (
+    adult_ja,
+    alt_rules,
+    exact_dedup,
+    frequency_cap,
+    ja,
+    langid,
+    length,
+    sentences,
+    whitespace,
+)
 
 
 def load_builtin_steps() -> dict[str, type[Step]]:
