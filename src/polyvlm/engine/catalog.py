@@ -8,7 +8,9 @@ core keeps the registries and knows none of their entries; the CLI and the engin
 from polyvlm.core.step import REGISTRY, Step
 from polyvlm.image import (
     clip_step,
+    cross_doc_dup,
     decode_step,
+    doc_near_dup,
     domain_cap,
     encode_step,
     fetch_step,
