@@ -10,7 +10,7 @@ Two modes, both on the Hamming index of image/near_dup.py:
   sample, an image with more than `max_duplicates` duplicates *in that sample* goes.
 - `corpus`: an image with more than `max_duplicates` duplicates among all images of the corpus goes.
 
-A Document or Sample loses the image and goes on (metadata image_drops); a Pair is dropped.
+A Document loses the image and goes on (metadata image_drops); a Pair or a Sample is dropped (image_drops.py).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from polyvlm.core.records import Document, Pair, Record, Sample
+from polyvlm.core.records import Record
 from polyvlm.core.step import Aggregate, Drop, Params, register
-from polyvlm.image.image_drops import remove_images
+from polyvlm.image.image_drops import apply_verdicts
 from polyvlm.image.near_dup import near_counts
 
 REASON = "duplicate_across_documents"
@@ -136,13 +136,9 @@ class CrossDocDup(Aggregate):
     def apply(self, state: ImageHashes, record: Record, position: tuple[int, ...]) -> Record | Drop:
         over = state.over_limit(self.params)
         scope = "in its sample" if self.params.mode == "sample" else "in the corpus"
-        verdicts: dict[int, tuple[str, str]] = {}
+        verdicts: dict[int, Drop] = {}
         for i, image in enumerate(record.images):
             n = over.get(sampling_key(self.params.seed, position, i)) if image.phash else None
             if n is not None:
-                verdicts[i] = (REASON, f"{n} duplicates {scope}")
-        if isinstance(record, Pair):
-            return Drop(*verdicts[0]) if verdicts else record
-        if isinstance(record, Document | Sample):
-            remove_images(record, verdicts, self.label)
-        return record
+                verdicts[i] = Drop(REASON, f"{n} duplicates {scope}")
+        return apply_verdicts(record, verdicts, self)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from polyvlm.core.records import Document, Record, Sample
+from polyvlm.core.records import Document, Record
 from polyvlm.core.step import Drop, MapStep, Params, register
-from polyvlm.image.image_drops import remove_images
+from polyvlm.image.image_drops import apply_verdicts, image_drop_metrics
 from polyvlm.image.near_dup import hashes_from_hex, near_pairs
 
 
@@ -37,7 +37,7 @@ def near_groups(hashes: np.ndarray, max_distance: int) -> list[list[int]]:
     return list(groups.values())
 
 
-def pixels(record: Document | Sample, i: int) -> int:
+def pixels(record: Document, i: int) -> int:
     """An image's pixel count (0 when its size is unknown)."""
     image = record.images[i]
     return (image.width or 0) * (image.height or 0)
@@ -50,13 +50,17 @@ class DocNearDup(MapStep):
     name = "doc_near_dup"
     Params = DocNearDupParams
 
+    def metrics(self) -> dict[str, float]:
+        return image_drop_metrics(self)
+
     def apply(self, record: Record) -> Record | Drop:
-        if not isinstance(record, Document | Sample):
-            return record  # a pair holds one image: nothing to compare it with
+        if not isinstance(record, Document):
+            # a pair holds one image; a sample's images are its turns' images, not copies to merge
+            return record
         # images without a pHash (not decoded) are not judged here; decode_image gives every kept image one
         hashed = [i for i, im in enumerate(record.images) if im.phash]
         hashes = hashes_from_hex([record.images[i].phash for i in hashed])
-        verdicts: dict[int, tuple[str, str]] = {}
+        verdicts: dict[int, Drop] = {}
         for group in near_groups(hashes, self.params.max_distance):
             if len(group) < 2:
                 continue
@@ -66,9 +70,6 @@ class DocNearDup(MapStep):
             for i in members:
                 if i != keep:
                     kept = record.images[keep]
-                    verdicts[i] = (
-                        "near_duplicate_in_document",
-                        f"of image {keep} ({kept.width}x{kept.height})",
-                    )
-        remove_images(record, verdicts, self.label)
-        return record
+                    detail = f"of image {keep} ({kept.width}x{kept.height})"
+                    verdicts[i] = Drop("near_duplicate_in_document", detail)
+        return apply_verdicts(record, verdicts, self)
