@@ -59,6 +59,8 @@ class DocNearDup(MapStep):
             return record
         # images without a pHash (not decoded) are not judged here; decode_image gives every kept image one
         hashed = [i for i, im in enumerate(record.images) if im.phash]
+        if len(hashed) < 2:
+            return record  # most pages: nothing to compare, so no index is built
         hashes = hashes_from_hex([record.images[i].phash for i in hashed])
         verdicts: dict[int, Drop] = {}
         for group in near_groups(hashes, self.params.max_distance):
