@@ -8,7 +8,9 @@ core keeps the registries and knows none of their entries; the CLI and the engin
 from polyvlm.core.step import REGISTRY, Step
 from polyvlm.image import (
     clip_step,
+    cross_doc_dup,
     decode_step,
+    doc_near_dup,
     domain_cap,
     encode_step,
     fetch_step,
@@ -47,7 +49,17 @@ from polyvlm.synth import (
     translation_targets,
     vqa_to_conv,
 )
-from polyvlm.text import adult_ja, alt_rules, exact_dedup, frequency_cap, ja, langid, length, whitespace
+from polyvlm.text import (
+    adult_ja,
+    alt_rules,
+    exact_dedup,
+    frequency_cap,
+    ja,
+    langid,
+    length,
+    sentences,
+    whitespace,
+)
 
 
 def load_builtin_steps() -> dict[str, type[Step]]:

@@ -1,4 +1,4 @@
-"""decode_image: decode a pair's image bytes safely: its size (upright) and perceptual hash, or a drop."""
+"""decode_image: decode each image's bytes safely: its size (upright) and perceptual hash, or a drop (per image)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import hashlib
 from PIL import Image
 from pydantic import Field, field_validator
 
-from polyvlm.core.records import Pair, Record
+from polyvlm.core.records import ImageRef, Record
 from polyvlm.core.step import Drop, MapStep, Params, register
 from polyvlm.image.decode import DEFAULT_FORMATS, DEFAULT_MAX_PIXELS, KNOWN_FORMATS, decode
+from polyvlm.image.image_drops import image_drop_metrics, judge_images
 from polyvlm.image.phash import phash
 
 _ALIASES = {"jpg": "jpeg", "tif": "tiff", "jp2": "jpeg2000"}
@@ -39,15 +40,19 @@ class DecodeImageParams(Params):
 
 @register
 class DecodeImage(MapStep):
-    """Decode each pair's image safely: pixel cap, format allow-list, EXIF orientation, size, pHash."""
+    """Decode each image safely (pixel cap, format allow-list, EXIF orientation, size, pHash); per image in documents."""
 
     name = "decode_image"
     Params = DecodeImageParams
 
+    def metrics(self) -> dict[str, float]:
+        return image_drop_metrics(self)
+
     def apply(self, record: Record) -> Record | Drop:
-        if not isinstance(record, Pair):
-            return Drop("not_a_pair")
-        image = record.image
+        return judge_images(record, self.decode_one, self)
+
+    def decode_one(self, image: ImageRef) -> Drop | None:
+        """Measure and hash one image in place, or say why it cannot be used."""
         if image.data is None:
             return Drop("no_image_data")
         p = self.params
@@ -65,4 +70,4 @@ class DecodeImage(MapStep):
         image.width, image.height = result.width, result.height  # as shown: EXIF orientation applied
         if p.phash:
             image.phash = phash(result.pixels, result.pixels_box, result.transpose)
-        return record
+        return None

@@ -1,11 +1,12 @@
-"""image_size: drop pairs whose image is too small or too elongated."""
+"""image_size: drop images that are too small or too elongated (a pair goes; a document loses the image)."""
 
 from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from polyvlm.core.records import Pair, Record
-from polyvlm.core.step import FilterStep, Params, register
+from polyvlm.core.records import ImageRef, Pair, Record
+from polyvlm.core.step import Drop, MapStep, Params, register
+from polyvlm.image.image_drops import image_drop_metrics, judge_images
 
 
 class ImageSizeParams(Params):
@@ -26,16 +27,25 @@ class ImageSizeParams(Params):
 
 
 @register
-class ImageSize(FilterStep):
-    """Drop pairs whose image has a side under min_side or a width/height outside [min_aspect, max_aspect]."""
+class ImageSize(MapStep):
+    """Drop images with a side under min_side or a width/height outside [min_aspect, max_aspect]; per image in documents."""
 
     name = "image_size"
     Params = ImageSizeParams
 
+    def metrics(self) -> dict[str, float]:
+        return image_drop_metrics(self)
+
+    def apply(self, record: Record) -> Record | Drop:
+        return judge_images(record, lambda image: Drop(r) if (r := self.image_reason(image)) else None, self)
+
     def reject(self, record: Record) -> str | None:
-        if not isinstance(record, Pair):
-            return "not_a_pair"
-        width, height = record.image.width, record.image.height
+        """Why a pair's image must go, or None (other records: their images are judged one by one in apply)."""
+        return self.image_reason(record.image) if isinstance(record, Pair) else None
+
+    def image_reason(self, image: ImageRef) -> str | None:
+        """Why one image is too small or too elongated, or None."""
+        width, height = image.width, image.height
         if not width or not height:
             return "not_decoded"
         if min(width, height) < self.params.min_side:
