@@ -70,6 +70,8 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/model_calls.py
 	$(VENV)/bin/python benchmarks/model_forward.py
 	$(VENV)/bin/python benchmarks/eval_scoring.py
+	$(VENV)/bin/python benchmarks/train_step.py
+	$(VENV)/bin/python benchmarks/near_dup.py
 
 clean:
 	rm -rf runs .pytest_cache examples/data/ja-crawl examples/data/eu-crawl
