@@ -8,8 +8,8 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+from model_inputs import PHOTO
 
-from conftest import PHOTO
 from polyvlm.cli import cli
 
 

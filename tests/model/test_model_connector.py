@@ -99,7 +99,7 @@ def test_connector_dimensions_follow_the_reference():
 
 
 def test_the_padding_embedding_reaches_only_the_last_tile_of_each_image(model, processor):
-    from conftest import noise_image
+    from model_inputs import noise_image
 
     seen = []
     original = model.connector.pool_crops
@@ -119,7 +119,7 @@ def test_the_padding_embedding_reaches_only_the_last_tile_of_each_image(model, p
 
 def test_feature_layers_are_third_and_ninth_to_last_encoder_layers(model, processor):
     """hidden_states[0] is the embedding output, so [-3] / [-9] are encoder layers n-3 / n-9 (0-based)."""
-    from conftest import noise_image
+    from model_inputs import noise_image
 
     assert model.config.vision_feature_layers == [-3, -9]
     layers = model.vision_tower.encoder.layers

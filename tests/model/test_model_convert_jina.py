@@ -10,11 +10,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 from click.testing import CliRunner
+from model_inputs import noise_image
 from safetensors.torch import save_file
 from transformers import AutoModelForImageTextToText, AutoProcessor
 
 import polyvlm.model.auto  # noqa: F401 -- the Auto registration the converted directory relies on
-from conftest import noise_image
 from polyvlm.cli import cli
 from polyvlm.model.convert_jina import ConversionError, convert_jina
 from polyvlm.model.tokenizer import build_qwen_tokenizer

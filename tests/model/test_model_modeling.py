@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from model_inputs import noise_image
 from transformers import AutoModelForImageTextToText, AutoProcessor
 
 import polyvlm.model.auto  # noqa: F401 -- the Auto registration under test
-from conftest import noise_image
 from polyvlm.model.modeling import ModelLoadError, PolyVLMForConditionalGeneration
 from polyvlm.model.tiny import TINY_TEXT, TINY_VISION, tiny_model
 

@@ -6,9 +6,9 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from model_inputs import noise_image
 from PIL import Image
 
-from conftest import noise_image
 from polyvlm.model.image_processing import PolyVLMImageProcessor
 from polyvlm.model.pixel_budget import budget_size
 from polyvlm.model.tiling import DEFAULT_GEOMETRY as G

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 import torch
+from model_inputs import noise_image
 
-from conftest import noise_image
 from polyvlm.model.pixel_budget import budget_size
 from polyvlm.model.token_count import (
     grid_for_image_size,
