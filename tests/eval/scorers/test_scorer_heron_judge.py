@@ -10,7 +10,7 @@ from scorer_cases import item, pred
 from polyvlm.eval.scorers.heron_judge import HeronJudge
 from polyvlm.eval.scorers.judge_replies import parse_first_line_pair, parse_score_json
 
-HERON = Path(__file__).resolve().parents[4] / "shared" / "data" / "vlm_bench" / "japanese-heron-bench"
+HERON = Path(__file__).resolve().parents[3] / "examples" / "data" / "heron-bench"  # bundled, Apache-2.0
 
 
 def heron_item(qid: str, category: str) -> object:
@@ -106,7 +106,7 @@ def test_failures_are_excluded_not_zero(tmp_path):
     assert result.details["judge_failures"] == 2
 
 
-@pytest.mark.skipif(not HERON.is_dir(), reason="shared/data Heron-Bench files are not on this machine")
+@pytest.mark.skipif(not HERON.is_dir(), reason="the bundled Heron-Bench files are missing")
 def test_the_real_heron_bench_questions_and_answers(tmp_path):
     # the 103 real questions, GPT-4 references and contexts, Claude 3's answers (no images needed: the
     # judge reads the context); a judge that always replies 8 / 6 makes every category 75
