@@ -17,10 +17,11 @@ client's circuit breaker opens (EndpointDown, a StopRun) it propagates: the run 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from polyvlm.clients.chat import ChatClient, ChatRequest, ChatResult
 from polyvlm.eval.items import EvalItem, ItemScore, Prediction
+from polyvlm.eval.scorer import Scorer
 from polyvlm.eval.scorers.itemwise import paired_predictions, prediction_problem, references_of
 
 JUDGE_SEED = 0
@@ -114,3 +115,29 @@ def judge_items(
             else ItemScore(qid, reading[0], detail=reading[1])
         )
     return out  # type: ignore[return-value]
+
+
+class JudgeScorer(Scorer):
+    """A scorer that asks an LLM judge: subclasses say how to ask (`_conversation`) and how to read the
+    reply (`_read`); the batch, the failures and the run's seed are handled here, once."""
+
+    needs_judge: ClassVar[bool] = True
+    max_tokens: ClassVar[int] = 1024
+    run: int = 0
+
+    def _conversation(self, item: EvalItem, answer: str) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def _read(self, reply: str) -> Reading | None:
+        raise NotImplementedError
+
+    def score(
+        self,
+        items: Sequence[EvalItem],
+        predictions: Sequence[Prediction],
+        judge: ChatClient | None = None,
+    ) -> list[ItemScore]:
+        """Ask the judge about every scorable item in one batch; failures become counted exclusions."""
+        return judge_items(
+            items, predictions, judge, self._conversation, self._read, self.run, self.max_tokens
+        )

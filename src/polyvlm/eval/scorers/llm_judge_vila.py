@@ -23,14 +23,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from polyvlm.clients.chat import ChatClient
-from polyvlm.eval.items import EvalItem, ItemScore, Prediction
+from polyvlm.eval.items import EvalItem, ItemScore
 from polyvlm.eval.judge_prompt import load_judge_prompt
-from polyvlm.eval.scorer import MetricResult, Scorer, register_scorer
+from polyvlm.eval.scorer import MetricResult, register_scorer
 from polyvlm.eval.scorers.itemwise import mean_result
 from polyvlm.eval.scorers.judge_calls import (
+    JudgeScorer,
     judge_failures,
-    judge_items,
     judge_params,
     judge_question,
     judge_reference,
@@ -39,27 +38,15 @@ from polyvlm.eval.scorers.judge_replies import parse_score_line
 
 
 @register_scorer
-class VilaJudge(Scorer):
+class VilaJudge(JudgeScorer):
     """The 1-5 LLM judge of LLM-jp-3 VILA; `run` makes repeated judgings distinct requests."""
 
     name: ClassVar[str] = "llm_judge_vila"
-    needs_judge: ClassVar[bool] = True
     max_tokens: ClassVar[int] = 256
 
     def __init__(self, run: int = 0, prompt: str = "vila_judge", prompt_dir: str = "") -> None:
         self.run = run
         self.prompt = load_judge_prompt(prompt, directory=prompt_dir)
-
-    def score(
-        self,
-        items: Sequence[EvalItem],
-        predictions: Sequence[Prediction],
-        judge: ChatClient | None = None,
-    ) -> list[ItemScore]:
-        """Ask the judge about every scorable item in one batch; failures become counted exclusions."""
-        return judge_items(
-            items, predictions, judge, self._conversation, self._read, self.run, self.max_tokens
-        )
 
     def _conversation(self, item: EvalItem, answer: str) -> list[dict[str, str]]:
         return self.prompt.messages(

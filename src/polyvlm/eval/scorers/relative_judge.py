@@ -26,11 +26,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from polyvlm.clients.chat import ChatClient
-from polyvlm.eval.items import EvalItem, ItemScore, Prediction
+from polyvlm.eval.items import EvalItem, ItemScore
 from polyvlm.eval.judge_prompt import load_judge_prompt, load_judge_rules
-from polyvlm.eval.scorer import Scorer
-from polyvlm.eval.scorers.judge_calls import judge_items, judge_params, judge_question, judge_reference
+from polyvlm.eval.scorers.judge_calls import JudgeScorer, judge_params, judge_question, judge_reference
 from polyvlm.eval.scorers.judge_replies import parse_first_line_pair, parse_score_json
 
 
@@ -46,10 +44,9 @@ def category_pairs(
     return {c: (np.array([m for m, _ in p]), np.array([r for _, r in p])) for c, p in sorted(pairs.items())}
 
 
-class RelativeJudge(Scorer):
+class RelativeJudge(JudgeScorer):
     """Base of the judge-relative scorers: asks the judge for both scores of each item."""
 
-    needs_judge: ClassVar[bool] = True
     max_tokens: ClassVar[int] = 1024
     pairwise_prompt: ClassVar[str] = "judge_pairwise"  # Heron's adds one closing instruction
 
@@ -102,17 +99,6 @@ class RelativeJudge(Scorer):
             return None
         reference_score, model_score = pair
         return float(model_score), {"reference_score": float(reference_score)}
-
-    def score(
-        self,
-        items: Sequence[EvalItem],
-        predictions: Sequence[Prediction],
-        judge: ChatClient | None = None,
-    ) -> list[ItemScore]:
-        """Both scores of every scorable item, asked in one batch; failures are counted exclusions."""
-        return judge_items(
-            items, predictions, judge, self._conversation, self._read, self.run, self.max_tokens
-        )
 
     def judge_details(self) -> dict[str, Any]:
         """What a report needs to know about the judging: prompt name and sha256, run, parameters."""
