@@ -15,8 +15,9 @@ EU_PAGES := examples/data/eu-pages examples/data/html/trafilatura__franceculture
 
 .PHONY: setup lock crawls demo test lint bench clean
 
-$(STAMP): pyproject.toml $(LOCK)
+$(STAMP): pyproject.toml $(LOCK) scripts/system-packages.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (set PYTHON=... to another 3.11+ interpreter)"; exit 1; }
+	scripts/system-packages.sh
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet pip==$(PIP_VERSION)
 	$(VENV)/bin/pip install --quiet -c $(LOCK) -e '.[dev]'
