@@ -29,6 +29,7 @@ from polyvlm.io import (
     image_files,
     jsonl,
     parquet,
+    pdf_pages,
     vqa_jsonl,
     warc,
     webdataset_writer,
