@@ -34,7 +34,7 @@ from polyvlm.io import (
     warc,
     webdataset_writer,
 )
-from polyvlm.render import ocr_gate, render_step
+from polyvlm.render import ocr_gate, render_step, synth_ocr
 from polyvlm.report import pair_profile, sample_profile
 from polyvlm.synth import (
     answer_length,
