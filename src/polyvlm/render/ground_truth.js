@@ -6,11 +6,13 @@
   const W = window.innerWidth, H = window.innerHeight;
   const blocks = () => Array.from(document.querySelectorAll('[data-block]'));
   const inside = (r) => r.left >= 0 && r.top >= 0 && r.right <= W && r.bottom <= H;
-  // drop trailing blocks until everything left fits (a block is all of its text or none of it)
+  // drop trailing blocks until everything left fits (a block is all of its text or none of it); any block
+  // may stick out, not only the last: in columns the first column's foot runs past the page
+  const fits = (all) => all.every(b => Array.from(b.getClientRects()).every(inside))
+    && document.documentElement.scrollWidth <= W && document.documentElement.scrollHeight <= H;
   for (let all = blocks(); all.length; all = blocks()) {
+    if (fits(all)) break;
     const last = all[all.length - 1];
-    const rects = Array.from(last.getClientRects());
-    if (rects.every(inside) && document.documentElement.scrollWidth <= W && document.documentElement.scrollHeight <= H) break;
     const parent = last.parentElement;
     last.remove();
     // an emptied list or table row goes too

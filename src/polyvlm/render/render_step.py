@@ -47,6 +47,8 @@ class RenderPagesParams(Params):
     """draws layout, font and questions with the document id"""
     prompt_dir: str = ""
     """a folder with your own render_tasks.yaml instead of the shipped one"""
+    keep_document: bool = False
+    """pass the document on after its sample, for another step that makes samples from it (render_pages then synth_ocr)"""
 
 
 def paragraphs(texts: list[str], max_chars: int) -> list[str]:
@@ -155,4 +157,4 @@ class RenderPages(ExpandStep):
                 generator="render_pages:chromium",
             ),
         )
-        return [sample]
+        return [sample, record] if p.keep_document else [sample]

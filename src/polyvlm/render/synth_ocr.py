@@ -63,6 +63,8 @@ class SynthOcrParams(Params):
     """draws everything with the document id"""
     prompt_dir: str = ""
     """a folder with your own render_tasks.yaml instead of the shipped one"""
+    keep_document: bool = False
+    """pass the document on after its sample, for another step that makes samples from it (render_pages then synth_ocr)"""
 
 
 def excerpt(texts: list[str], max_chars: int) -> str:
@@ -118,37 +120,36 @@ class SynthOcr(ExpandStep):
             pairs.append(
                 (rng.choice(self._prompt.get("line_after", list)).replace("{line}", after[0]), after[1])
             )
-        return [
-            Sample(
-                id=hashlib.sha1(f"synth_ocr:{record.id}".encode()).hexdigest()[:20],
-                images=[
-                    ImageRef(
-                        data=data,
-                        sha256=hashlib.sha256(data).hexdigest(),
-                        width=image.width,
-                        height=image.height,
-                        format=fmt,
-                    )
-                ],
-                messages=qa_messages(pairs),
-                task="synth_ocr",
-                language=p.language,
-                metadata={
-                    "text": transcription(truth),
-                    "lines": lines,
-                    "style": style,
-                    "prompt_file": f"{p.language}/render_tasks.yaml",
-                    "prompt_sha256": self._prompt.sha256,
-                    "source_document": record.id,
-                },
-                provenance=Provenance(
-                    source=record.provenance.source,
-                    license=record.provenance.license,
-                    record_id=record.id,
-                    generator="synth_ocr:pillow",
-                ),
-            )
-        ]
+        sample = Sample(
+            id=hashlib.sha1(f"synth_ocr:{record.id}".encode()).hexdigest()[:20],
+            images=[
+                ImageRef(
+                    data=data,
+                    sha256=hashlib.sha256(data).hexdigest(),
+                    width=image.width,
+                    height=image.height,
+                    format=fmt,
+                )
+            ],
+            messages=qa_messages(pairs),
+            task="synth_ocr",
+            language=p.language,
+            metadata={
+                "text": transcription(truth),
+                "lines": lines,
+                "style": style,
+                "prompt_file": f"{p.language}/render_tasks.yaml",
+                "prompt_sha256": self._prompt.sha256,
+                "source_document": record.id,
+            },
+            provenance=Provenance(
+                source=record.provenance.source,
+                license=record.provenance.license,
+                record_id=record.id,
+                generator="synth_ocr:pillow",
+            ),
+        )
+        return [sample, record] if p.keep_document else [sample]
 
     def draw(self, text: str, rng: random.Random) -> tuple[Image.Image, list[dict[str, Any]], dict[str, Any]]:
         """The clean image and its lines (text, box) before any degradation."""

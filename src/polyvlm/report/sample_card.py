@@ -22,6 +22,26 @@ def _sample(entry: dict[str, Any]) -> str:
     return f"<div class=sample>{thumb}<small>{escape(entry['id'])} · {meta}</small>{why}{turns}</div>"
 
 
+def cer_histogram_html(bins: dict[str, int]) -> str:
+    """The OCR read-back CER of rendered/synthetic samples as a bar table, kept and dropped (empty without any)."""
+    if not bins:
+        return ""
+    edges = sorted({key.split("|")[1] for key in bins}, key=float)
+    top = max(bins.values())
+    rows = ""
+    for edge in edges:
+        kept, dropped = bins.get(f"kept|{edge}", 0), bins.get(f"dropped|{edge}", 0)
+        bar = (
+            f'<span style="display:inline-block;height:10px;width:{200 * kept / top:.0f}px;background:#4a7"></span>'
+            f'<span style="display:inline-block;height:10px;width:{200 * dropped / top:.0f}px;background:#c55"></span>'
+        )
+        rows += f"<tr><td>{edge}</td><td class=n>{kept}</td><td class=n>{dropped}</td><td>{bar}</td></tr>"
+    return (
+        "<h2>OCR read-back (character error rate)</h2><table><tr><th>CER from</th><th>kept</th>"
+        f"<th>dropped</th><th></th></tr>{rows}</table>"
+    )
+
+
 def sample_card_html(samples: dict[str, Any], metrics: dict[str, dict[str, float]]) -> str:
     """Counts per generator, language and task; model-call totals; kept and dropped samples."""
     rows = "".join(
@@ -48,5 +68,6 @@ def sample_card_html(samples: dict[str, Any], metrics: dict[str, dict[str, float
         "<h2>Licence mix</h2><table><tr><th>source licence</th><th>generator licence</th><th>samples</th></tr>"
         f"{licenses}</table>"
         + (f"<h2>Model calls</h2><table>{calls}</table>" if calls else "")
+        + cer_histogram_html(samples.get("ocr_cer", {}))
         + f"<h2>Gallery: kept</h2>{kept}<h2>Gallery: dropped, by rule</h2>{dropped or '<p>nothing dropped</p>'}"
     )

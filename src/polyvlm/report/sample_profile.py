@@ -28,6 +28,14 @@ def sample_image_bytes(sample: Sample) -> bytes | None:
     return None
 
 
+CER_BIN = 0.05
+
+
+def cer_bin(cer: float) -> str:
+    """The lower edge of the histogram bin of a character error rate (bins of 0.05; 1.0 and above in one)."""
+    return f"{min(int(cer / CER_BIN + 1e-9), int(1 / CER_BIN)) * CER_BIN:.2f}"
+
+
 class SampleProfile:
     """Accumulates one shard's counts and gallery entries; `merge_sample_profiles` joins shards."""
 
@@ -37,9 +45,14 @@ class SampleProfile:
         self.turns = 0
         self.kept: list[dict[str, Any]] = []
         self.dropped: dict[str, list[dict[str, Any]]] = {}
+        self.ocr_cer: dict[str, int] = {}  # "kept|0.05" -> samples whose OCR read-back CER falls in that bin
 
     def add(self, sample: Sample, kept: bool, step: str = "", reason: str = "") -> None:
         """Count a kept sample; keep a few kept and dropped samples for the gallery."""
+        ocr = sample.metadata.get("ocr")
+        if isinstance(ocr, dict) and isinstance(ocr.get("cer"), int | float):
+            key = f"{'kept' if kept else 'dropped'}|{cer_bin(float(ocr['cer']))}"
+            self.ocr_cer[key] = self.ocr_cer.get(key, 0) + 1
         if kept:
             key = f"{sample.provenance.generator or '-'}|{sample.language or '-'}|{sample.task or '-'}"
             self.counts[key] = self.counts.get(key, 0) + 1
@@ -63,15 +76,15 @@ class SampleProfile:
     def to_dict(self) -> dict[str, Any]:
         """The JSON form kept in a unit's stats."""
         return {"counts": self.counts, "licenses": self.licenses, "turns": self.turns, "kept": self.kept,
-                "dropped": self.dropped}  # fmt: skip
+                "dropped": self.dropped, "ocr_cer": self.ocr_cer}  # fmt: skip
 
 
 def merge_sample_profiles(profiles: list[dict[str, Any]], kept_max: int = 18) -> dict[str, Any]:
     """Join shards' profiles (in shard order): counts add up, galleries are capped."""
     out = SampleProfile().to_dict()
     for p in profiles:
-        for field in ("counts", "licenses"):
-            for key, n in p[field].items():
+        for field in ("counts", "licenses", "ocr_cer"):
+            for key, n in p.get(field, {}).items():
                 out[field][key] = out[field].get(key, 0) + n
         out["turns"] += p["turns"]
         out["kept"].extend(p["kept"][: max(0, kept_max - len(out["kept"]))])
