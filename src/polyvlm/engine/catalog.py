@@ -43,6 +43,8 @@ from polyvlm.synth import (
     license_filter,
     near_dup_questions,
     output_language,
+    page_qa,
+    pair_qa,
     photo_qa,
     refusal_filter,
     regenerate,
