@@ -215,3 +215,12 @@ def test_render_step_and_gate_keep_a_clean_page_and_drop_a_corrupted_one():
     assert isinstance(verdict, Drop) and verdict.reason == "ocr_cer_too_high"
     assert float(verdict.detail.split("=")[1].split()[0]) > 0.15
     assert bad.metadata["ocr"]["cer"] > 0.15  # kept on the record for the card's histogram
+
+
+def test_a_crashed_browser_is_replaced_and_the_run_goes_on():
+    step = RenderPages(width=640, height=560, layouts=["article"])
+    first = step.expand(_document("crash0"))[0]
+    step._renderer._page.close()  # the tab dies as in a renderer crash
+    again = step.expand(_document("crash0"))[0]
+    assert isinstance(again, Sample) and again.images[0].sha256 == first.images[0].sha256
+    assert step._renderer is shared_renderer()  # the replacement is the process's renderer now

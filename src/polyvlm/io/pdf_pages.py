@@ -8,7 +8,8 @@ What a page cannot give is counted, never silent: a file that does not open (`pd
 `pdf_broken`) is one error; a page without a text layer (`no_text_layer`, image-only scans), with a text
 layer that is mostly unreadable code points (`garbled_text_layer`, broken ToUnicode maps), too large
 to render within the pixel budget (`page_over_pixel_budget`) or past the page budget
-(`page_over_page_budget`) is one skipped item. The budgets stop PDF bombs (a 14,400-inch page, a file of
+(`page_over_page_budget`, one item for all the pages past it) or with more characters than
+`max_chars` (`text_layer_over_budget`) is one skipped item. The budgets stop PDF bombs (a 14,400-inch page, a file of
 a million pages) from taking the machine.
 """
 
@@ -51,6 +52,8 @@ class ReadPdfParams(Params):
     """a page whose image would have more pixels than this is skipped (page_over_pixel_budget)"""
     max_file_bytes: int = Field(200_000_000, ge=1)
     """a larger file is an error (pdf_too_large) before it is opened"""
+    max_chars: int = Field(200_000, ge=1)
+    """a page with a longer text layer is skipped (text_layer_over_budget)"""
     require_text: bool = True
     """skip pages without a text layer (no_text_layer): page QA is grounded in the text"""
     max_garbled: float = Field(0.2, ge=0, le=1)
@@ -95,13 +98,12 @@ class ReadPdf(ReadStep):
             return
         try:
             count = len(pdf)
-            for index in range(count):
-                if index >= p.max_pages:
-                    yield ReadIssue(
-                        "skipped", "page_over_page_budget", f"{path}: page {index + 1} of {count}"
-                    )
-                    continue
+            for index in range(min(count, p.max_pages)):
                 yield self._page(pdf, path, index)
+            if count > p.max_pages:
+                # one issue for the rest: a million-page bomb must not become a million rows
+                detail = f"{path}: pages {p.max_pages + 1}-{count} of {count} not read"
+                yield ReadIssue("skipped", "page_over_page_budget", detail, p.max_pages)
         finally:
             pdf.close()
 
@@ -120,6 +122,13 @@ class ReadPdf(ReadStep):
                     index,
                 )
             textpage = page.get_textpage()
+            if textpage.count_chars() > p.max_chars:
+                return ReadIssue(
+                    "skipped",
+                    "text_layer_over_budget",
+                    f"{where}: {textpage.count_chars()} characters",
+                    index,
+                )
             chars = page_chars(textpage)
             vertical = is_vertical(chars)
             lines = vertical_lines(chars) if vertical else stream_lines(chars)

@@ -31,6 +31,10 @@ class BrowserMissing(RuntimeError):
     """No Chromium or no Playwright on this machine."""
 
 
+class RenderFailed(RuntimeError):
+    """The browser failed on a page (crashed, hung past the timeout, closed)."""
+
+
 @dataclass(slots=True)
 class RenderedPage:
     """A screenshot (PNG bytes) and what the page measured in itself (lines, blocks)."""
@@ -52,9 +56,9 @@ def chromium_path() -> str:
 class ChromiumRenderer:
     """One headless browser with one tab; render() many pages, close() at the end."""
 
-    def __init__(self) -> None:
+    def __init__(self, timeout_s: float = 30.0) -> None:
         try:
-            from playwright.sync_api import sync_playwright
+            from playwright.sync_api import Error, sync_playwright
         except ImportError as e:
             raise BrowserMissing("rendering needs playwright: pip install 'polyvlm[documents]'") from e
         self._script = (resources.files("polyvlm") / "render" / "ground_truth.js").read_text(encoding="utf-8")
@@ -74,20 +78,27 @@ class ChromiumRenderer:
             shutil.rmtree(self._profile, ignore_errors=True)
             raise
         self._page = self._context.new_page()
+        self._page.set_default_timeout(timeout_s * 1000)
+        self._error = Error
 
     def render(self, html: str, width: int, height: int) -> RenderedPage:
         """Lay out `html` in a width x height viewport; the screenshot and the measured ground truth."""
-        self._page.set_viewport_size({"width": width, "height": height})
-        self._page.set_content(html, wait_until="load")
-        self._page.evaluate("document.fonts.ready.then(() => true)")
-        truth = self._page.evaluate(self._script)
-        png = self._page.screenshot(type="png", full_page=False)
+        try:
+            self._page.set_viewport_size({"width": width, "height": height})
+            self._page.set_content(html, wait_until="load")
+            self._page.evaluate("document.fonts.ready.then(() => true)")
+            truth = self._page.evaluate(self._script)
+            png = self._page.screenshot(type="png", full_page=False)
+        except self._error as e:
+            raise RenderFailed(str(e).splitlines()[0] if str(e) else type(e).__name__) from e
         return RenderedPage(png, width, height, truth)
 
     def close(self) -> None:
         """Stop the browser and remove its profile."""
         try:
             self._context.close()
+        except self._error:
+            pass  # already gone (crashed): stopping the driver below ends it
         finally:
             self._pw.stop()
             shutil.rmtree(self._profile, ignore_errors=True)
@@ -111,8 +122,14 @@ def shared_renderer() -> ChromiumRenderer:
     return _SHARED
 
 
+def restart_shared_renderer() -> ChromiumRenderer:
+    """A new browser in place of one that failed."""
+    _close_shared()
+    return shared_renderer()
+
+
 def _close_shared() -> None:
     global _SHARED
     if _SHARED is not None:
-        _SHARED.close()
-        _SHARED = None
+        old, _SHARED = _SHARED, None
+        old.close()

@@ -16,7 +16,14 @@ from pydantic import Field
 from polyvlm.core.errors import RecipeError
 from polyvlm.core.records import Document, ImageRef, Provenance, Record, Sample, qa_messages
 from polyvlm.core.step import Drop, ExpandStep, Params, register
-from polyvlm.render.browser import BrowserMissing, chromium_path, shared_renderer
+from polyvlm.render.browser import (
+    BrowserMissing,
+    RenderedPage,
+    RenderFailed,
+    chromium_path,
+    restart_shared_renderer,
+    shared_renderer,
+)
 from polyvlm.render.page_html import LAYOUTS, PageSpec, page_html, sentences
 from polyvlm.render.page_tasks import page_questions, transcription
 from polyvlm.synth.prompt_data import PromptData, load_prompt_data
@@ -97,6 +104,18 @@ class RenderPages(ExpandStep):
         self._prompt = self._load_prompt()
         self._renderer = shared_renderer()
 
+    def _render(self, html: str, width: int, height: int) -> RenderedPage | Drop:
+        """The rendered page; a browser that failed is replaced once, a second failure drops the page."""
+        try:
+            return self._renderer.render(html, width, height)
+        except RenderFailed:
+            self._renderer = restart_shared_renderer()
+        try:
+            return self._renderer.render(html, width, height)
+        except RenderFailed as e:
+            self._renderer = restart_shared_renderer()  # the next page starts on a fresh browser
+            return Drop("render_failed", str(e))
+
     def expand(self, record: Record) -> list[Record] | Drop:
         if not isinstance(record, Document):
             return [record]
@@ -120,7 +139,9 @@ class RenderPages(ExpandStep):
             seed=rng.randrange(2**31),
         )
         spec.ruby_share = p.ruby_share if spec.layout == "vertical" and p.language == "ja" else 0.0
-        page = self._renderer.render(page_html(spec), spec.width, spec.height)
+        page = self._render(page_html(spec), spec.width, spec.height)
+        if isinstance(page, Drop):
+            return page
         truth = page.truth
         if len(truth["lines"]) < p.min_lines:
             return Drop("too_little_text", f"{len(truth['lines'])} lines < {p.min_lines}")
