@@ -15,9 +15,9 @@ from PIL import Image, ImageFilter
 from polyvlm.clients.ocr import LineOcr
 from polyvlm.core.records import Document, Provenance, Sample
 from polyvlm.core.step import Drop
+from polyvlm.image.line_crops import line_crops
 from polyvlm.render.browser import shared_renderer
 from polyvlm.render.cer import cer, comparable
-from polyvlm.render.line_crops import line_crops
 from polyvlm.render.ocr_gate import OcrGate
 from polyvlm.render.page_html import PageSpec, page_html, sentences
 from polyvlm.render.page_tasks import line_after, page_questions

