@@ -33,7 +33,7 @@ NEKO = [
 
 @pytest.fixture(scope="module")
 def renderer():
-    return shared_renderer()  # one per process: the render step below uses it too
+    return shared_renderer()  # one browser per process: the render step below uses it too
 
 
 @pytest.fixture(scope="module")
@@ -220,7 +220,8 @@ def test_render_step_and_gate_keep_a_clean_page_and_drop_a_corrupted_one():
 def test_a_crashed_browser_is_replaced_and_the_run_goes_on():
     step = RenderPages(width=640, height=560, layouts=["article"])
     first = step.expand(_document("crash0"))[0]
-    step._renderer._page.close()  # the tab dies as in a renderer crash
+    renderer = step._renderer
+    renderer._thread.call(lambda: renderer._page.close())  # the tab dies as in a renderer crash
     again = step.expand(_document("crash0"))[0]
     assert isinstance(again, Sample) and again.images[0].sha256 == first.images[0].sha256
     assert step._renderer is shared_renderer()  # the replacement is the process's renderer now

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import atexit
 import os
+import queue
 import shutil
 import tempfile
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -53,16 +56,61 @@ def chromium_path() -> str:
     return path
 
 
+class _BrowserThread:
+    """A daemon thread that runs the calls given to it in order (alive during atexit, unlike an executor's)."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue[tuple[Future[Any], Any, tuple[Any, ...]] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name="chromium", daemon=True)
+        self._thread.start()
+
+    def call(self, fn: Any, *args: Any) -> Any:
+        """fn(*args) on the thread; its result or its exception here."""
+        future: Future[Any] = Future()
+        self._jobs.put((future, fn, args))
+        return future.result()
+
+    def stop(self) -> None:
+        """End the thread after the calls already given."""
+        self._jobs.put(None)
+        self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            future, fn, args = job
+            try:
+                future.set_result(fn(*args))
+            except BaseException as e:  # handed to the caller, who decides
+                future.set_exception(e)
+
+
 class ChromiumRenderer:
-    """One headless browser with one tab; render() many pages, close() at the end."""
+    """One headless browser with one tab, driven from a thread of its own; render() many pages, close() at the end.
+
+    Playwright's sync API keeps an event loop running in the thread that starts it; on a thread of its
+    own that loop cannot clash with the caller's (an HTTP chat client in the same process runs its own).
+    """
 
     def __init__(self, timeout_s: float = 30.0) -> None:
         try:
-            from playwright.sync_api import Error, sync_playwright
+            from playwright.sync_api import Error
         except ImportError as e:
             raise BrowserMissing("rendering needs playwright: pip install 'polyvlm[documents]'") from e
+        self._error = Error
+        self._timeout_s = timeout_s
         self._script = (resources.files("polyvlm") / "render" / "ground_truth.js").read_text(encoding="utf-8")
         self._profile = tempfile.mkdtemp(prefix="polyvlm-chromium-")
+        self._thread = _BrowserThread()
+        try:
+            self._thread.call(self._start)
+        except Exception:
+            self._thread.stop()
+            shutil.rmtree(self._profile, ignore_errors=True)
+            raise
+
+    def _start(self) -> None:
+        from playwright.sync_api import sync_playwright
+
         self._pw = sync_playwright().start()
         try:
             self._context = self._pw.chromium.launch_persistent_context(
@@ -75,14 +123,15 @@ class ChromiumRenderer:
             )
         except Exception:
             self._pw.stop()
-            shutil.rmtree(self._profile, ignore_errors=True)
             raise
         self._page = self._context.new_page()
-        self._page.set_default_timeout(timeout_s * 1000)
-        self._error = Error
+        self._page.set_default_timeout(self._timeout_s * 1000)
 
     def render(self, html: str, width: int, height: int) -> RenderedPage:
         """Lay out `html` in a width x height viewport; the screenshot and the measured ground truth."""
+        return self._thread.call(self._render, html, width, height)
+
+    def _render(self, html: str, width: int, height: int) -> RenderedPage:
         try:
             self._page.set_viewport_size({"width": width, "height": height})
             self._page.set_content(html, wait_until="load")
@@ -94,14 +143,20 @@ class ChromiumRenderer:
         return RenderedPage(png, width, height, truth)
 
     def close(self) -> None:
-        """Stop the browser and remove its profile."""
+        """Stop the browser and its thread, and remove its profile."""
+        try:
+            self._thread.call(self._close)
+        finally:
+            self._thread.stop()
+            shutil.rmtree(self._profile, ignore_errors=True)
+
+    def _close(self) -> None:
         try:
             self._context.close()
         except self._error:
             pass  # already gone (crashed): stopping the driver below ends it
         finally:
             self._pw.stop()
-            shutil.rmtree(self._profile, ignore_errors=True)
 
     def __enter__(self) -> ChromiumRenderer:
         return self
@@ -114,7 +169,7 @@ _SHARED: ChromiumRenderer | None = None
 
 
 def shared_renderer() -> ChromiumRenderer:
-    """The process's one renderer (Playwright's sync API allows one instance per thread), closed at exit."""
+    """The process's one renderer (one browser per worker process, reused by every step), closed at exit."""
     global _SHARED
     if _SHARED is None:
         _SHARED = ChromiumRenderer()
