@@ -164,3 +164,30 @@ def test_a_recipe_reads_a_folder_of_pdfs_and_the_stats_add_up(root, tmp_path, wr
         "pdfminer__simple1.pdf#page=1",
     ]
     assert all(k["provenance"]["license"] == "MIT" for k in kept)
+
+
+def test_hyphenated_words_stay_on_their_lines(root):
+    [page, *_] = read(str(root / PDF / "pypdf-samples__multicolumn.pdf"), dpi=144)
+    texts = [line["text"] for line in page.metadata["lines"]]
+    assert (
+        "Lorem ipsum dolor sit amet, consectetuer adip-" in texts
+    )  # pdfium had joined it with the next line
+    assert any(t.startswith("iscing elit.") for t in texts)
+    assert "\x02" not in page.metadata["text"]
+
+
+def test_the_ocr_gate_reads_pdf_pages_back_against_their_text_layer(root):
+    from polyvlm.core.step import Drop
+    from polyvlm.render.ocr_gate import OcrGate
+
+    [page] = read(str(root / PDF / "pdfminer__jo.pdf"), dpi=144)
+    assert OcrGate().apply(page) is page and "ocr" not in page.metadata  # off by default for PDFs
+    gate = OcrGate(pdf_pages=True)
+    assert gate.apply(page) is page and page.metadata["ocr"]["cer"] < 0.1  # vertical columns read as written
+    # a text layer that does not match the image: the columns' texts in the wrong order
+    wrong = Sample.from_dict(page.to_dict())
+    texts = [line["text"] for line in wrong.metadata["lines"]]
+    for line, text in zip(wrong.metadata["lines"], texts[::-1], strict=True):
+        line["text"] = text
+    verdict = gate.apply(wrong)
+    assert isinstance(verdict, Drop) and verdict.reason == "ocr_cer_too_high"

@@ -6,21 +6,27 @@ from typing import Any
 
 from PIL import Image
 
+BLANK_SIDE = 8  # side of the blank crop that stands for a box off the image
+
 
 def line_crops(image: Image.Image, lines: list[dict[str, Any]], margin: int = 4) -> list[Image.Image]:
-    """One crop per line box (x0, y0, x1, y1 in pixels); a column taller than wide is turned 90° left."""
+    """One crop per line box (x0, y0, x1, y1 in pixels); a column taller than wide is turned 90° left.
+
+    The margin extends a line along its direction only: across it the box already spans the font's
+    ascent to descent, and what lies beyond is a neighbour's (the next line, ruby). A box off the image
+    gives a blank crop, which reads as nothing: all of its line counts as errors."""
     crops = []
     for line in lines:
         x0, y0, x1, y1 = line["box"]
-        crop = image.crop(
-            (
-                max(0, x0 - margin),
-                max(0, y0 - margin),
-                min(image.width, x1 + margin),
-                min(image.height, y1 + margin),
-            )
-        )
-        if crop.height >= 1.5 * crop.width and len(line["text"]) > 1:
+        column = (y1 - y0) >= 1.5 * (x1 - x0) and len(line["text"]) > 1
+        mx, my = (0, margin) if column else (margin, 0)
+        left, top = max(0, x0 - mx), max(0, y0 - my)
+        right, bottom = min(image.width, x1 + mx), min(image.height, y1 + my)
+        if right <= left or bottom <= top:
+            crops.append(Image.new(image.mode, (BLANK_SIDE, BLANK_SIDE), "white"))
+            continue
+        crop = image.crop((left, top, right, bottom))
+        if column:
             # the recogniser reads rows: a column turned counter-clockwise reads top-down as left-right
             crop = crop.transpose(Image.Transpose.ROTATE_90)
         crops.append(crop)

@@ -73,8 +73,14 @@ def pixel_box(page: pdfium.PdfPage, size: tuple[int, int], box: tuple[float, ...
 
 
 def line_records(page: pdfium.PdfPage, size: tuple[int, int], lines: list[TextLine]) -> list[dict[str, Any]]:
-    """The lines as {text, box} dicts for the sample's metadata."""
-    return [{"text": ln.text, "box": pixel_box(page, size, ln.box())} for ln in lines]
+    """The lines as {text, box} dicts for the sample's metadata; text outside the visible page is left out."""
+    out = []
+    for ln in lines:
+        x0, y0, x1, y1 = pixel_box(page, size, ln.box())
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(size[0], x1), min(size[1], y1)
+        if x1 > x0 and y1 > y0:  # text drawn outside the crop box is in the text layer, not in the image
+            out.append({"text": ln.text, "box": [x0, y0, x1, y1]})
+    return out
 
 
 @register
@@ -144,13 +150,14 @@ class ReadPdf(ReadStep):
             buf = io.BytesIO()
             image.save(buf, "PNG")
             size = image.size
+            visible = line_records(page, size, lines)
             metadata = {
                 "file": path,
                 "page": index + 1,
                 "pages": len(pdf),
                 "dpi": p.dpi,
-                "text": text,
-                "lines": line_records(page, size, lines),
+                "text": "\n".join(line["text"] for line in visible),
+                "lines": visible,
                 "writing_mode": "vertical" if vertical else "horizontal",
                 "non_embedded_fonts": non_embedded_fonts(page),
             }

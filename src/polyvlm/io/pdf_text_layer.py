@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+SOFT_HYPHEN = "\x02"  # how pdfium marks a hyphen at a line's end that joins a word to the next line
+
 
 @dataclass(slots=True)
 class Char:
@@ -71,6 +73,12 @@ def stream_lines(chars: list[Char | None]) -> list[TextLine]:
     current: list[Char] = []
     for c in [*chars, None]:
         if c is None:
+            if "".join(x.text for x in current).strip():
+                lines.append(TextLine(current))
+            current = []
+        elif c.text == SOFT_HYPHEN:
+            # pdfium joins a word hyphenated across lines into one line: break it where the page does
+            current.append(Char("-", c.left, c.bottom, c.right, c.top))
             if "".join(x.text for x in current).strip():
                 lines.append(TextLine(current))
             current = []

@@ -4,7 +4,8 @@ The sample's ground-truth lines (metadata `lines`: text and pixel box) are cropp
 read by PP-OCRv5's recogniser; the character error rate over the page (render/cer.py) is kept in
 `metadata.ocr` on every sample, kept or dropped, so the card can draw its histogram. A page that
 cannot be read back as written (a box off its line, text run out of the page, a corrupted image)
-is dropped as `ocr_cer_too_high` with its CER in the detail.
+is dropped as `ocr_cer_too_high` with its CER in the detail. With `pdf_pages`, PDF pages are read
+back against their text layer the same way.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ class OcrGateParams(Params):
 
     max_cer: float = Field(0.15, ge=0, le=1)
     """samples whose read-back character error rate is above this are dropped (ocr_cer_too_high)"""
+    pdf_pages: bool = False
+    """also read back read_pdf pages against their text layer: a layer that does not match the image
+    (broken ToUnicode maps, text hidden under an image) cannot ground page QA"""
     threads: int = Field(1, ge=1)
     """OCR threads per worker process"""
 
@@ -54,8 +58,10 @@ class OcrGate(MapStep):
         return {"ocr_lines": ocr.lines_read} if ocr is not None else {}
 
     def apply(self, record: Record) -> Record | Drop:
-        if not isinstance(record, Sample) or "lines" not in record.metadata or record.task == "pdf_page":
-            return record  # not made with ground truth here: nothing to check
+        if not isinstance(record, Sample) or "lines" not in record.metadata:
+            return record  # no lines to read back
+        if record.task == "pdf_page" and not self.params.pdf_pages:
+            return record
         lines = [ln for ln in record.metadata["lines"] if ln["text"].strip()]
         if not lines or not record.images or record.images[0].data is None:
             return Drop("no_ground_truth")
