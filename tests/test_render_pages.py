@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 
 import pytest
 from PIL import Image, ImageFilter
@@ -138,27 +139,18 @@ def test_text_that_overflows_the_page_is_cut_by_whole_blocks(renderer):
 def test_questions_come_from_the_ground_truth(renderer):
     prompt = load_prompt_data("ja", "render_tasks")
     page, _ = render(renderer, "table", table_headers=["番号", "本文"])
-    pairs = page_questions(page.truth, prompt, random.Random(3))
-    questions = [q for q, _ in pairs]
-    answers = dict(pairs)
-    assert pairs[0][1].splitlines()[0] == "吾輩は猫である"  # transcription first
-    heading = next(q for q in questions if q in prompt.data["heading"])
-    assert answers[heading] == "吾輩は猫である"
-    cell = next(q for q in questions if "行目" in q)
-    row = (
-        int(cell.split("列の")[1].split("行目")[0])
-        if "列の" in cell
-        else int(cell.split("で")[1].split("行目")[0])
-    )
-    if "「番号」" in cell:
-        assert answers[cell] == str(row)
-    else:
-        assert (
-            answers[cell].startswith(
-                ["吾輩は猫である。", "名前はまだ無い。", "どこで生れたかとんと見当がつかぬ。"][row - 1][:6]
-            )
-            or row > 3
-        )
+    sentences_of_neko = [s for p in NEKO for s in sentences(p, 24)]
+    for seed in range(6):  # templates and the cell are drawn: every draw must answer from the page
+        pairs = page_questions(page.truth, prompt, random.Random(seed))
+        (transcribe, text), (heading, title), (cell, value), *rest = pairs
+        assert transcribe in prompt.data["transcribe"] and text.splitlines()[0] == "吾輩は猫である"
+        assert heading in prompt.data["heading"] and title == "吾輩は猫である"
+        row = int(re.search(r"(\d+)行目", cell).group(1))
+        if "「番号」" in cell:
+            assert value == str(row)
+        else:
+            assert "「本文」" in cell and value == sentences_of_neko[row - 1]
+        assert not rest or rest[0][0].startswith("「")  # line after X quotes X
 
 
 def test_line_after_names_a_unique_line():
