@@ -217,3 +217,16 @@ def test_a_crashed_browser_is_replaced_and_the_run_goes_on():
     again = step.expand(_document("crash0"))[0]
     assert isinstance(again, Sample) and again.images[0].sha256 == first.images[0].sha256
     assert step._renderer is shared_renderer()  # the replacement is the process's renderer now
+
+
+def test_an_unknown_layout_is_refused_when_the_recipe_is_read():
+    from typing import get_args
+
+    from pydantic import ValidationError
+
+    from polyvlm.render.page_html import LAYOUTS
+    from polyvlm.render.render_step import Layout
+
+    assert get_args(Layout) == LAYOUTS
+    with pytest.raises(ValidationError):
+        RenderPages(layouts=["poster"])
