@@ -191,3 +191,16 @@ def test_the_ocr_gate_reads_pdf_pages_back_against_their_text_layer(root):
         line["text"] = text
     verdict = gate.apply(wrong)
     assert isinstance(verdict, Drop) and verdict.reason == "ocr_cer_too_high"
+
+
+def test_a_rotated_page_keeps_its_boxes_on_the_ink(root, tmp_path):
+    with pikepdf.open(root / PDF / "pdfminer__simple1.pdf") as pdf:
+        pdf.pages[0].Rotate = 90
+        pdf.save(tmp_path / "rotated.pdf")
+    [page] = read(str(tmp_path / "rotated.pdf"), dpi=72)
+    image = Image.open(io.BytesIO(page.images[0].data)).convert("L")
+    assert image.size == (792, 612)  # landscape now
+    x0, y0, x1, y1 = page.metadata["lines"][0]["box"]
+    assert y1 - y0 > x1 - x0  # a horizontal line turned a quarter: tall and narrow
+    assert image.crop((x0, y0, x1 + 1, y1 + 1)).getextrema()[0] < 100  # on the ink
+    assert image.crop((x0 - 60, y0, x1 - 60 + 1, y1 + 1)).getextrema()[0] > 200  # beside it, paper
