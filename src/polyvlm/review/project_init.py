@@ -64,6 +64,7 @@ def init_project(
     """Create `project` (a new folder) from `dataset`; nothing is overwritten."""
     if os.path.exists(project) and os.listdir(project):
         raise FileExistsError(f"{project} exists and is not empty; choose a new project folder")
+    assign(0, annotators, overlap, overlap_share)  # bad settings fail before anything is written
     os.makedirs(images_dir(project), exist_ok=True)
     base = dataset if os.path.isdir(dataset) else os.path.dirname(os.path.abspath(dataset))
     search = [base, os.path.dirname(base), os.getcwd(), *(image_dirs or [])]
