@@ -72,6 +72,9 @@ def admin_routes(ctx: ReviewContext) -> list[Route]:
             for r in reviews
         ]
         adj = latest_adjudications(conn).get(item_id)
+        if adj is not None:  # the form shows the final version as last saved
+            for turn, text in zip(view["turns"], json.loads(adj["messages"]), strict=True):
+                turn["text"] = text
         return ctx.page(
             request, "adjudicate.html", status, reviews=reviews, error=error,
             adjudication=None if adj is None else {**dict(adj), "ratings": json.loads(adj["ratings"])},
