@@ -89,6 +89,7 @@ def _item_key(driver):
     return re.search(r"item (s\d+) ·", driver.find_element("class name", "meta").text).group(1)
 
 
+@pytest.mark.slow
 def test_rate_edit_submit_next_for_two_annotators_with_hostile_output_shown_as_text(browser, project):
     import json
 
@@ -145,6 +146,7 @@ def test_rate_edit_submit_next_for_two_annotators_with_hostile_output_shown_as_t
     assert {r[1] for r in rows if r[0] == "ann2"} == {key}
 
 
+@pytest.mark.slow
 def test_a_server_killed_mid_session_loses_nothing_submitted(browser, project):
     path, init = project
     server = ReviewServer(path).start()

@@ -120,3 +120,29 @@ def test_bad_settings_leave_no_half_made_project(tmp_path):
     with pytest.raises(ValueError):
         init_project(str(tmp_path / "x.jsonl"), str(tmp_path / "never"), ["a"], 2, 0.5, ReviewConfig())
     assert not (tmp_path / "never").exists()
+
+
+def test_disputed_items_wait_for_adjudication_and_export_the_adjudicated_version(tmp_path):
+    from polyvlm.review.disagreements import disagreeing_items
+    from polyvlm.review.export import export_project
+    from polyvlm.review.submissions import adjudicate
+
+    project, _ = make_project(tmp_path, samples(3), ["a", "b"], overlap=2, share=1.0)
+    conn, config = connect(project), ReviewConfig()
+    submit(conn, config, assignment(project, "a", 1), form(5, 5, "accept"))
+    submit(conn, config, assignment(project, "b", 1), form(2, 5, "reject"))  # disputed
+    submit(conn, config, assignment(project, "a", 2), form(4, 4, "accept"))
+    submit(conn, config, assignment(project, "b", 2), form(4, 3, "accept"))  # agree (fluency 1 apart)
+    assert disagreeing_items(conn, config) == {1: ["adequacy", "decision"]}
+    stats = export_project(conn, str(tmp_path / "out1"))
+    assert (stats["accepted"], stats["disputed_not_adjudicated"], stats["unreviewed"]) == (1, 1, 1)
+    turns = {"turn_0": "<image>\nQue voit-on ?", "turn_1": "Version tranchée."}
+    adjudicate(conn, config, 1, form(4, 4, "accept", note="b a mal lu", **turns), 2)
+    stats = export_project(conn, str(tmp_path / "out2"))
+    assert (stats["accepted"], stats["adjudicated"], stats.get("disputed_not_adjudicated", 0)) == (2, 1, 0)
+    lines = (tmp_path / "out2" / "reviewed.jsonl").read_text(encoding="utf-8").splitlines()
+    first = json.loads(lines[0])
+    assert first["messages"][1]["content"] == "Version tranchée."
+    review = first["metadata"]["review"]
+    assert review["adjudicated"] and review["adjudication_note"] == "b a mal lu"
+    assert sorted(r["annotator"] for r in review["reviews"]) == ["a", "b"]

@@ -94,7 +94,8 @@ def admin_routes(ctx: ReviewContext) -> list[Route]:
         def work() -> Response:
             view = item_view(ctx.db(), item_id, None)
             try:
-                adjudicate(ctx.db(), ctx.config, item_id, form, len(view["turns"]))
+                with ctx.write_lock:
+                    adjudicate(ctx.db(), ctx.config, item_id, form, len(view["turns"]))
             except ValueError as e:
                 return _item(request, item_id, str(e), 400)
             return RedirectResponse("/admin", 303)

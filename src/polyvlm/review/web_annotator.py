@@ -91,7 +91,8 @@ def annotator_routes(ctx: ReviewContext) -> list[Route]:
             if a is None:
                 raise HTTPException(404, f"you have no item {pos}")
             try:
-                submit(ctx.db(), ctx.config, a, form)
+                with ctx.write_lock:
+                    submit(ctx.db(), ctx.config, a, form)
             except ValueError as e:
                 return _item_page(request, name, pos, error=str(e), status=400)
             return RedirectResponse("/next", 303)

@@ -26,6 +26,8 @@ class ReviewContext:
     config: ReviewConfig = field(init=False)
     templates: Environment = field(init=False)
     _local: threading.local = field(default_factory=threading.local, init=False)
+    write_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    """writers of this process queue here instead of in SQLite's busy handler, whose sleeps grow to 100 ms"""
 
     def __post_init__(self) -> None:
         self.config = ReviewConfig.model_validate(get_meta(self.db(), "config"))
