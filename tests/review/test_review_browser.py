@@ -193,6 +193,8 @@ def test_image_route_admin_token_and_csrf_are_enforced(project):
     with ReviewServer(path) as server:
         url = server.url
         assert requests.get(url + "/next", allow_redirects=False).headers["location"] == "/login"
+        login = {"name": "ann1", "token": init.tokens["ann1"]}  # a login without the page's CSRF token
+        assert requests.post(url + "/login", data=login).status_code == 403
         s, csrf = _session(url, "ann1", init.tokens["ann1"])
         page = s.get(url + "/item/1")
         assert "script-src 'self'" in page.headers["content-security-policy"]

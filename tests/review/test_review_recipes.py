@@ -81,3 +81,38 @@ def test_init_export_agreement_on_the_recipes_output(runs, recipe, fmt, tmp_path
     fluency = report["groups"][0]["fields"]["fluency"]
     assert fluency["overlap_items"] == 6 and fluency["krippendorff"]["value"] is not None
     assert "<svg" in (tmp_path / "project" / "agreement.html").read_text()
+
+
+@pytest.mark.parametrize("recipe", ["translate-fr-de-it-es", "ja-instruct"])
+def test_serve_a_project_of_the_recipes_parquet_output(runs, recipe, tmp_path, pytestconfig):
+    """`polyvlm review serve` on a project made from each recipe's output: log in, see the item, submit."""
+    import re
+
+    import requests
+    from review_server import ReviewServer
+
+    from polyvlm.review.project_init import init_project
+
+    project = str(tmp_path / "project")
+    init = init_project(str(runs[recipe] / "samples"), project, ["ann1"], 1, 0.0, ReviewConfig(),
+                        [str(pytestconfig.rootpath)])  # fmt: skip
+    with ReviewServer(project) as server:
+        s = requests.Session()
+        csrf = re.search(r'name="csrf" value="([^"]+)"', s.get(server.url + "/login").text).group(1)
+        page = s.post(
+            server.url + "/login", data={"name": "ann1", "token": init.tokens["ann1"], "csrf": csrf}
+        )
+        assert page.status_code == 200 and "item 1 of 12" in page.text
+        if recipe == "ja-instruct":
+            assert "が写っています" in page.text or "画像には" in page.text or "理由を" in page.text
+        else:
+            assert "before translation" in page.text
+        images = re.findall(r'src="/image/([0-9a-f]{64}\.jpg)"', page.text)
+        for name in images:
+            assert s.get(f"{server.url}/image/{name}").headers["content-type"] == "image/jpeg"
+        form = {"csrf": re.search(r'name="csrf" value="([^"]+)"', page.text).group(1),
+                "nonce": re.search(r'name="nonce" value="([^"]+)"', page.text).group(1),
+                "adequacy": "4", "fluency": "4", "decision": "accept"}  # fmt: skip
+        after = s.post(server.url + "/item/1", data=form)
+        assert after.status_code == 200 and "item 2 of 12 · 1 submitted" in after.text
+    assert connect(project).execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 1
