@@ -183,6 +183,8 @@ def _session(url, name, token):
     csrf = re.search(r'name="csrf" value="([^"]+)"', s.get(url + "/login").text).group(1)
     r = s.post(url + "/login", data={"name": name, "token": token, "csrf": csrf})
     assert r.status_code == 200 and "/item/" in r.url
+    cookie = r.history[0].headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
     after = re.search(r'name="csrf" value="([^"]+)"', r.text).group(1)
     assert after != csrf  # logging in starts a new session: the token seen before it is void
     return s, after

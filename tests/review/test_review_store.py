@@ -146,3 +146,17 @@ def test_disputed_items_wait_for_adjudication_and_export_the_adjudicated_version
     review = first["metadata"]["review"]
     assert review["adjudicated"] and review["adjudication_note"] == "b a mal lu"
     assert sorted(r["annotator"] for r in review["reviews"]) == ["a", "b"]
+
+
+def test_a_line_in_another_encoding_is_counted_and_an_empty_dataset_refused(tmp_path):
+    from polyvlm.core.records import record_to_json
+    from polyvlm.review.project_init import init_project
+
+    good = record_to_json(samples(1)[0]).encode()
+    (tmp_path / "mixed.jsonl").write_bytes(good + b"\n" + '{"id": "caf\u00e9"}'.encode("latin-1") + b"\n")
+    result = init_project(str(tmp_path / "mixed.jsonl"), str(tmp_path / "p"), ["a"], 1, 0.0, ReviewConfig())
+    assert result.items == 1 and result.problems == {"bad_line": 1}
+    (tmp_path / "empty.jsonl").write_bytes(b"\n")
+    with pytest.raises(ValueError, match="no record to review"):
+        init_project(str(tmp_path / "empty.jsonl"), str(tmp_path / "q"), ["a"], 1, 0.0, ReviewConfig())
+    assert not (tmp_path / "q").exists()

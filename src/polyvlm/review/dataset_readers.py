@@ -62,12 +62,12 @@ def _parquet(path: str) -> Iterator[Record | Unreadable]:
 
 
 def _jsonl(path: str) -> Iterator[Record | Unreadable]:
-    with open(path, encoding="utf-8", errors="strict") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
+    with open(path, "rb") as f:  # bytes: a line in another encoding is reported, the others read
+        for n, raw in enumerate(f, 1):
+            if not raw.strip():
                 continue
             try:
-                d = json.loads(line)
+                d = json.loads(raw.decode("utf-8"))
                 yield from_messages(d, n) if "kind" not in d and "messages" in d else record_from_dict(d)
             except (ValueError, KeyError, TypeError, AttributeError) as e:
                 yield Unreadable(f"{path}:{n}", f"bad_line: {type(e).__name__}: {e}")

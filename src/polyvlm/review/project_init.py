@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
+import sqlite3
 from collections import Counter
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -66,11 +69,58 @@ def init_project(
         raise FileExistsError(f"{project} exists and is not empty; choose a new project folder")
     assign(0, annotators, overlap, overlap_share)  # bad settings fail before anything is written
     os.makedirs(images_dir(project), exist_ok=True)
-    base = dataset if os.path.isdir(dataset) else os.path.dirname(os.path.abspath(dataset))
-    search = [base, os.path.dirname(base), os.getcwd(), *(image_dirs or [])]
+    try:
+        return _fill(dataset, project, annotators, overlap, overlap_share, config, image_dirs or [], seed)
+    except BaseException:
+        shutil.rmtree(project, ignore_errors=True)  # a failed init leaves no half-made project behind
+        raise
+
+
+def _fill(
+    dataset: str, project: str, annotators: list[str], overlap: int, overlap_share: float,
+    config: ReviewConfig, image_dirs: list[str], seed: int,
+) -> InitResult:  # fmt: skip
     result = InitResult()
-    conn = connect(project, create=True)
-    conn.execute("BEGIN IMMEDIATE")
+    rows = _read_items(dataset, project, image_dirs, result)
+    if not rows:
+        raise ValueError(
+            f"{dataset}: no record to review ({dict(result.problems) or 'the dataset is empty'})"
+        )
+    plan = assign(len(rows), annotators, overlap, overlap_share, seed)
+    with closing(connect(project, create=True)) as conn:
+        conn.execute("BEGIN IMMEDIATE")
+        _write_items(conn, rows, {i for i, who in plan if len(who) > 1})
+        for name in annotators:
+            result.tokens[name] = new_token()
+            conn.execute("INSERT INTO annotators VALUES (?, ?)", (name, hash_token(result.tokens[name])))
+        position: Counter[str] = Counter()
+        for item, who in plan:
+            for a in who:
+                position[a] += 1
+                conn.execute(
+                    "INSERT INTO assignments (item_id, annotator, position) VALUES (?, ?, ?)",
+                    (item + 1, a, position[a]),
+                )
+                result.assignments += 1
+        result.admin_token = new_token()
+        set_meta(conn, "admin_token_hash", hash_token(result.admin_token))
+        set_meta(conn, "session_secret", secrets.token_hex(32))
+        set_meta(conn, "config", config.model_dump())
+        set_meta(conn, "dataset", os.path.abspath(dataset))
+        set_meta(conn, "overlap", {"k": overlap, "share": overlap_share, "seed": seed})
+        set_meta(conn, "created", datetime.now(UTC).isoformat(timespec="seconds"))
+        set_meta(conn, "problems", dict(result.problems))
+        conn.execute("COMMIT")
+    result.items = len(rows)
+    return result
+
+
+def _read_items(
+    dataset: str, project: str, image_dirs: list[str], result: InitResult
+) -> list[tuple[str, Record, list[dict[str, str]]]]:
+    """(unique key, record, its images in the store) of every reviewable record; problems counted."""
+    base = dataset if os.path.isdir(dataset) else os.path.dirname(os.path.abspath(dataset))
+    search = [base, os.path.dirname(base), os.getcwd(), *image_dirs]
     rows, seen = [], Counter()
     for rec in read_dataset(dataset):
         if isinstance(rec, Unreadable):
@@ -94,8 +144,10 @@ def init_project(
                 images.append({"name": stored})
             ref.data = None  # the store holds the bytes; the record keeps where they came from
         rows.append((key, rec, images))
-    plan = assign(len(rows), annotators, overlap, overlap_share, seed)
-    shared = {i for i, who in plan if len(who) > 1}
+    return rows
+
+
+def _write_items(conn: sqlite3.Connection, rows: list, shared: set[int]) -> None:
     for n, (key, rec, images) in enumerate(rows):
         conn.execute(
             "INSERT INTO items (id, item_key, record, language, generator, task, images, overlap)"
@@ -103,27 +155,3 @@ def init_project(
             (n + 1, key, record_to_json(rec), rec.language or "unknown", generator_of(rec),
              getattr(rec, "task", "") or rec.kind, json.dumps(images), int(n in shared)),
         )  # fmt: skip
-    for name in annotators:
-        result.tokens[name] = new_token()
-        conn.execute("INSERT INTO annotators VALUES (?, ?)", (name, hash_token(result.tokens[name])))
-    position = Counter()
-    for item, who in plan:
-        for a in who:
-            position[a] += 1
-            conn.execute(
-                "INSERT INTO assignments (item_id, annotator, position) VALUES (?, ?, ?)",
-                (item + 1, a, position[a]),
-            )
-            result.assignments += 1
-    result.admin_token = new_token()
-    set_meta(conn, "admin_token_hash", hash_token(result.admin_token))
-    set_meta(conn, "session_secret", secrets.token_hex(32))
-    set_meta(conn, "config", config.model_dump())
-    set_meta(conn, "dataset", os.path.abspath(dataset))
-    set_meta(conn, "overlap", {"k": overlap, "share": overlap_share, "seed": seed})
-    set_meta(conn, "created", datetime.now(UTC).isoformat(timespec="seconds"))
-    set_meta(conn, "problems", dict(result.problems))
-    conn.execute("COMMIT")
-    conn.close()
-    result.items = len(rows)
-    return result
