@@ -49,7 +49,7 @@ def _login(driver, url, name, token):
     driver.get(url + "/login")
     driver.find_element("id", "name").send_keys(name)
     driver.find_element("id", "token").send_keys(token)
-    driver.find_element("id", "login-button").click()
+    _and_wait(driver, driver.find_element("id", "login-button").click)
     assert re.search(r"/item/\d+$", driver.current_url), driver.page_source[:500]
 
 
@@ -93,6 +93,7 @@ def _item_key(driver):
 def test_rate_edit_submit_next_for_two_annotators_with_hostile_output_shown_as_text(browser, project):
     import json
 
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
 
     path, init = project
@@ -108,9 +109,10 @@ def test_rate_edit_submit_next_for_two_annotators_with_hostile_output_shown_as_t
         turn.clear()
         turn.send_keys("Un chat dort sur le canapé rouge.")
         browser.find_element("id", "comment").send_keys("tournure corrigée")
-        _and_wait(
-            browser, lambda: turn.send_keys(Keys.CONTROL, Keys.ENTER)
-        )  # submit by the shortcut; the app moves to the next item
+        # submit by the shortcut, typed in the focused text field (an element reference would be stale on
+        # the next page before its key-up is sent)
+        chord = ActionChains(browser).key_down(Keys.CONTROL).send_keys(Keys.ENTER).key_up(Keys.CONTROL)
+        _and_wait(browser, chord.perform)
         assert "item 2 of 6 · 1 submitted" in browser.find_element("id", "progress").text
         # the rest of ann1's items: rate, submit with the button, next
         for _ in range(5):

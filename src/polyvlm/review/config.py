@@ -72,11 +72,11 @@ class ReviewConfig(BaseModel):
         return next(f for f in self.fields if f.name == name)
 
     def shortcut(self, field: RatingField, value: str) -> str:
-        """The key that picks `value`: 1-5 (first scale), shift+1-5 (second), alt+1-5 (third), a choice's
-        first letter (unless the page already uses that key); empty when none."""
+        """The key that picks `value`: 1-9 (first scale), shift+1-9 (second; Alt+digit switches browser tabs,
+        so a third scale has none), a choice's first letter unless the page uses it; empty when none."""
         if field.kind == "ordinal":
             n = [f.name for f in self.fields if f.kind == "ordinal"].index(field.name)
-            return f"{('', 'shift+', 'alt+')[n]}{value}" if n < 3 and len(value) == 1 else ""
+            return f"{('', 'shift+')[n]}{value}" if n < 2 and len(value) == 1 else ""
         key = value[:1].lower()
         firsts = [c[:1].lower() for f in self.fields if f.kind == "nominal" for c in f.choices]
         return key if key.isalpha() and firsts.count(key) == 1 and key not in RESERVED_KEYS else ""

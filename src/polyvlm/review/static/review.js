@@ -16,9 +16,9 @@
       return;
     }
     if (ev.key === "Escape" && typing(document.activeElement)) { document.activeElement.blur(); return; }
-    if (typing(document.activeElement) || ev.ctrlKey || ev.metaKey || !form) { return; }
+    if (typing(document.activeElement) || ev.ctrlKey || ev.metaKey || ev.altKey || !form) { return; }
     var digit = /^Digit([0-9])$/.exec(ev.code);
-    var key = digit ? (ev.shiftKey ? "shift+" : ev.altKey ? "alt+" : "") + digit[1] : ev.key.toLowerCase();
+    var key = digit ? (ev.shiftKey ? "shift+" : "") + digit[1] : ev.key.toLowerCase();
     var radio = form.querySelector('input[type="radio"][data-shortcut="' + key + '"]');
     if (radio) { radio.checked = true; radio.focus(); ev.preventDefault(); return; }
     if (key === "e") { var t = document.getElementById("turn_0"); if (t) { t.focus(); ev.preventDefault(); } }
