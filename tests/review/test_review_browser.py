@@ -243,3 +243,38 @@ def test_image_route_admin_token_and_csrf_are_enforced(project):
 
 def _csrf_of(session, url):
     return re.search(r'name="csrf" value="([^"]+)"', session.get(url + "/item/1").text).group(1)
+
+
+def test_admin_adjudicates_a_disputed_item_and_reads_the_agreement_page(browser, project):
+    from review_projects import assignment, form
+
+    from polyvlm.review.config import ReviewConfig
+    from polyvlm.review.store import connect
+    from polyvlm.review.submissions import submit
+
+    path, init = project
+    conn, config = connect(path), ReviewConfig()
+    for item in range(1, 7):  # ann2 rejects what ann1 accepts on items 1 and 2: two disputes
+        submit(conn, config, assignment(path, "ann1", item), form(4, 4, "accept"))
+        submit(conn, config, assignment(path, "ann2", item), form(4, 3, "reject" if item <= 2 else "accept"))
+    with ReviewServer(path) as server:
+        browser.get(server.url + "/admin")
+        assert "admin only" in browser.page_source  # no admin session yet
+        browser.get(server.url + "/admin/login")
+        browser.find_element("id", "token").send_keys(init.admin_token)
+        _and_wait(browser, browser.find_element("id", "login-button").click)
+        rows = browser.find_elements("css selector", "#disputed tr")[1:]
+        assert [r.text.split()[0] for r in rows] == ["s0", "s1"] and all("open" in r.text for r in rows)
+        _and_wait(browser, rows[0].find_element("tag name", "a").click)
+        assert len(browser.find_elements("class name", "review")) == 2  # both reviews side by side
+        turn = browser.find_element("id", "turn_1")
+        turn.clear()
+        turn.send_keys("Version arbitrée.")
+        for choice in ("adequacy-5", "fluency-4", "decision-accept"):
+            browser.find_element("id", choice).click()
+        _and_wait(browser, browser.find_element("css selector", "#adjudicate button").click)
+        assert "adjudicated" in browser.find_elements("css selector", "#disputed tr")[1].text
+        browser.get(server.url + "/admin/agreement")
+        assert "Krippendorff" in browser.page_source and browser.find_elements("css selector", "svg rect")
+    adj = connect(path).execute("SELECT messages, ratings FROM adjudications").fetchall()
+    assert len(adj) == 1 and "Version arbitrée." in adj[0]["messages"]
