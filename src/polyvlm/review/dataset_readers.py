@@ -6,19 +6,17 @@ with its place and reason; the rest is read.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from polyvlm.core.records import ImageRef, Message, Pair, Record, Sample, record_from_dict, table_to_records
+from polyvlm.core.records import Pair, Record, Sample, record_from_dict, table_to_records
+from polyvlm.io.conversation_formats import from_llava, from_messages
 
-LLAVA_ROLES = {"human": "user", "gpt": "assistant", "system": "system"}
 SUFFIXES = (".parquet", ".jsonl", ".json")
 
 
@@ -87,47 +85,6 @@ def _llava_json(path: str) -> Iterator[Record | Unreadable]:
             yield from_llava(d, n)
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             yield Unreadable(f"{path}[{n}]", f"bad_entry: {type(e).__name__}: {e}")
-
-
-def from_llava(d: dict[str, Any], n: int) -> Sample:
-    """A LLaVA record ({id, image, conversations: [{from, value}]}) as a Sample."""
-    image = d.get("image")
-    paths = [] if image is None else [image] if isinstance(image, str) else list(image)
-    messages = [Message(LLAVA_ROLES.get(t["from"], t["from"]), str(t["value"])) for t in d["conversations"]]
-    if not messages:
-        raise ValueError("no conversation turns")
-    return Sample(id=str(d.get("id", f"llava-{n}")), images=[_ref(p) for p in paths], messages=messages)
-
-
-def from_messages(d: dict[str, Any], n: int) -> Sample:
-    """An OpenAI messages record ({messages: [{role, content}]}) as a Sample, image parts as <image> markers."""
-    images: list[ImageRef] = []
-    messages = []
-    for m in d["messages"]:
-        content = m["content"]
-        if isinstance(content, str):
-            messages.append(Message(m["role"], content))
-            continue
-        text = ""
-        for part in content:
-            if part.get("type") == "image_url":
-                images.append(_ref(part["image_url"]["url"]))
-                text += "<image>\n"
-            else:
-                text += str(part.get("text", ""))
-        messages.append(Message(m["role"], text))
-    if not messages:
-        raise ValueError("no messages")
-    return Sample(id=str(d.get("id", f"messages-{n}")), images=images, messages=messages)
-
-
-def _ref(location: str) -> ImageRef:
-    """An image location from LLaVA or messages: a data URL (bytes), an http URL or a path."""
-    if location.startswith("data:"):
-        return ImageRef(data=base64.b64decode(location.split(",", 1)[1]))
-    if location.startswith(("http://", "https://")):
-        return ImageRef(url=location)
-    return ImageRef(path=location)
 
 
 def turns_of(record: Record) -> list[tuple[str, str]]:
