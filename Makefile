@@ -73,6 +73,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/eval_scoring.py
 	$(VENV)/bin/python benchmarks/train_step.py
 	$(VENV)/bin/python benchmarks/near_dup.py
+	$(VENV)/bin/python benchmarks/review_load.py
 	$(VENV)/bin/python benchmarks/render.py
 
 clean:

@@ -7,7 +7,7 @@ from polyvlm.core.recipe import load_recipe
 from polyvlm.core.records import ImageRef, Message, Sample, record_to_json
 from polyvlm.core.step import MapStep
 from polyvlm.engine.run import run_recipe
-from polyvlm.io.conversation_formats import to_llava, to_messages
+from polyvlm.io.conversation_formats import from_llava, from_messages, to_llava, to_messages
 
 
 def _sample(i: int) -> Sample:
@@ -96,3 +96,17 @@ def test_writers_and_metrics_through_a_run(tmp_path, write_recipe, register_step
     assert "Samples kept" in report and "conversation" in report and "猫です。" in report
     saved = json.loads((tmp_path / "out" / "stats.json").read_text())
     assert saved["conversations"] == {"counts": {"-|ja|conversation": 6}, "licenses": {"-|-": 6}, "turns": 24}
+
+
+def test_both_forms_read_back_to_the_same_conversation():
+    s = _sample(1)
+    for back in (from_llava(to_llava(s), 0), from_messages(to_messages(s), 0)):
+        assert back.id == s.id
+        assert [(m.role, m.content.replace("<image>\n", "<image>")) for m in back.messages] == [
+            (m.role, m.content.replace("<image>\n", "<image>")) for m in s.messages
+        ]
+        assert [(i.path, i.url) for i in back.images] == [("img/1.jpg", ""), ("", "https://x/1b.png")]
+    assert (
+        from_llava({"id": "x", "conversations": [{"from": "gpt", "value": "a"}]}, 0).messages[0].role
+        == "assistant"
+    )

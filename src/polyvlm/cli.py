@@ -1,4 +1,4 @@
-"""The `polyvlm` command: run, validate, steps, model, chat, train, eval."""
+"""The `polyvlm` command: run, validate, steps, model, chat, train, eval, review."""
 
 from __future__ import annotations
 
@@ -16,7 +16,10 @@ from polyvlm.train.cli import train  # click only, like the model commands
 class _LazyCommands(click.Group):
     """A group whose heavier subcommands are imported only when they are called (or listed)."""
 
-    lazy = {"eval": ("polyvlm.eval.cli", "eval_group")}  # `polyvlm run` never imports the harness
+    lazy = {  # `polyvlm run` never imports the harness or the web app
+        "eval": ("polyvlm.eval.cli", "eval_group"),
+        "review": ("polyvlm.review.cli", "review_group"),
+    }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.lazy])

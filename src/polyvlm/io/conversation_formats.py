@@ -8,16 +8,18 @@ place (what chat-template based trainers and the OpenAI fine-tuning format read)
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
 from typing import Any
 
-from polyvlm.core.records import Record, Sample
+from polyvlm.core.records import ImageRef, Message, Record, Sample
 from polyvlm.core.step import Params, WriteStep, register
 from polyvlm.io.atomic import PartedWriter
 
 ROLE_TO_LLAVA = {"user": "human", "assistant": "gpt", "system": "system"}
+LLAVA_TO_ROLE = {v: k for k, v in ROLE_TO_LLAVA.items()}
 _IMAGE = re.compile(r"<image>\n?")
 
 
@@ -55,6 +57,50 @@ def to_messages(sample: Sample) -> dict[str, Any]:
                 parts.append({"type": "text", "text": text})
         messages.append({"role": m.role, "content": parts})
     return {"id": sample.id, "messages": messages}
+
+
+# Reading back: the inverse of to_llava / to_messages (review reads any conversation output).
+
+
+def from_llava(d: dict[str, Any], n: int) -> Sample:
+    """A LLaVA record ({id, image, conversations: [{from, value}]}) as a Sample."""
+    image = d.get("image")
+    paths = [] if image is None else [image] if isinstance(image, str) else list(image)
+    messages = [Message(LLAVA_TO_ROLE.get(t["from"], t["from"]), str(t["value"])) for t in d["conversations"]]
+    if not messages:
+        raise ValueError("no conversation turns")
+    return Sample(id=str(d.get("id", f"llava-{n}")), images=[image_ref(p) for p in paths], messages=messages)
+
+
+def from_messages(d: dict[str, Any], n: int) -> Sample:
+    """An OpenAI messages record ({messages: [{role, content}]}) as a Sample, image parts as <image> markers."""
+    images: list[ImageRef] = []
+    messages = []
+    for m in d["messages"]:
+        content = m["content"]
+        if isinstance(content, str):
+            messages.append(Message(m["role"], content))
+            continue
+        text = ""
+        for part in content:
+            if part.get("type") == "image_url":
+                images.append(image_ref(part["image_url"]["url"]))
+                text += "<image>\n"
+            else:
+                text += str(part.get("text", ""))
+        messages.append(Message(m["role"], text))
+    if not messages:
+        raise ValueError("no messages")
+    return Sample(id=str(d.get("id", f"messages-{n}")), images=images, messages=messages)
+
+
+def image_ref(location: str) -> ImageRef:
+    """An image location from LLaVA or messages: a data URL (bytes), an http URL or a path."""
+    if location.startswith("data:"):
+        return ImageRef(data=base64.b64decode(location.split(",", 1)[1]))
+    if location.startswith(("http://", "https://")):
+        return ImageRef(url=location)
+    return ImageRef(path=location)
 
 
 class ConversationParams(Params):

@@ -1,0 +1,1 @@
+"""Human review of generated data: a project store, an annotation web app, export and agreement."""
