@@ -182,6 +182,9 @@ def test_the_ocr_gate_reads_pdf_pages_back_against_their_text_layer(root):
 
     [page] = read(str(root / PDF / "pdfminer__jo.pdf"), dpi=144)
     assert OcrGate().apply(page) is page and "ocr" not in page.metadata  # off by default for PDFs
+    page.task = "page_qa"  # still the PDF's text layer after a generator made it a conversation
+    assert OcrGate().apply(page) is page and "ocr" not in page.metadata
+    page.task = "pdf_page"
     gate = OcrGate(pdf_pages=True)
     assert gate.apply(page) is page and page.metadata["ocr"]["cer"] < 0.1  # vertical columns read as written
     # a text layer that does not match the image: the columns' texts in the wrong order

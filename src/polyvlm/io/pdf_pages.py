@@ -159,6 +159,7 @@ class ReadPdf(ReadStep):
                 "text": "\n".join(line["text"] for line in visible),
                 "lines": visible,
                 "writing_mode": "vertical" if vertical else "horizontal",
+                "lines_from": "pdf_text_layer",  # what ocr_gate checks the image against
                 "non_embedded_fonts": non_embedded_fonts(page),
             }
         except pdfium.PdfiumError as e:

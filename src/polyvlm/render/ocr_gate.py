@@ -60,7 +60,7 @@ class OcrGate(MapStep):
     def apply(self, record: Record) -> Record | Drop:
         if not isinstance(record, Sample) or "lines" not in record.metadata:
             return record  # no lines to read back
-        if record.task == "pdf_page" and not self.params.pdf_pages:
+        if record.metadata.get("lines_from") == "pdf_text_layer" and not self.params.pdf_pages:
             return record
         lines = [ln for ln in record.metadata["lines"] if ln["text"].strip()]
         if not lines or not record.images or record.images[0].data is None:

@@ -164,6 +164,7 @@ class RenderPages(ExpandStep):
                 "font": spec.font,
                 "font_size": spec.font_size,
                 "writing_mode": "vertical" if spec.layout == "vertical" else "horizontal",
+                "lines_from": "chromium_layout",
                 "text": transcription(truth),
                 "lines": truth["lines"],
                 "blocks": truth["blocks"],

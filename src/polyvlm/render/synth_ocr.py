@@ -138,6 +138,7 @@ class SynthOcr(ExpandStep):
                 "text": transcription(truth),
                 "lines": lines,
                 "style": style,
+                "lines_from": "drawn",
                 "prompt_file": f"{p.language}/render_tasks.yaml",
                 "prompt_sha256": self._prompt.sha256,
                 "source_document": record.id,
