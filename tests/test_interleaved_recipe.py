@@ -101,6 +101,7 @@ def test_training_reads_what_write_mmc4_wrote(dom_run):
         assert sum(seg.text.count(IMAGE_MARK) for seg in sample.segments) == len(images)
 
 
+@pytest.mark.slow
 def test_clip_mode_recipe_with_a_tiny_random_clip(tiny_clip, tmp_path):  # noqa: F811
     root = Path(__file__).resolve().parents[1]
     recipe = recipe_on_small_crawl(root, tmp_path, "recipes/ja-interleaved-clip.yaml", PAGES)

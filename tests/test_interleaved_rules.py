@@ -184,7 +184,15 @@ def test_harmful_text_uses_hojichars_japanese_lists():
     step = HarmfulText()
     step.setup()
     bad = Document(id="b", language="ja", texts=["今日は晴れ。", f"{words[0]}という話。"])
-    assert step.apply(bad) == Drop("harmful_text:violence")
+    assert step.apply(bad) == Drop("harmful_text:violence", f"keyword {words[0]!r}")
+    # HojiChar's guard: a katakana keyword inside a longer katakana word is no hit (アス in アスパラガス)
+    assert step.apply(Document(id="a", language="ja", texts=["アスパラガスを茹でた。"])).language == "ja"
+    unguarded = HarmfulText(ignore_confused=False, categories=["adult"])
+    unguarded.setup()
+    assert (
+        unguarded.apply(Document(id="a", language="ja", texts=["アスパラガスを茹でた。"])).reason
+        == "harmful_text:adult"
+    )
     good = Document(id="g", language="ja", texts=["ほうじ茶を飲んだ。"])
     assert step.apply(good) is good
     other = Document(id="o", language="fr", texts=[f"{words[0]}"])

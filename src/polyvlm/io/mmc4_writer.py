@@ -2,8 +2,9 @@
 
 Each part is `NAME.jsonl` plus `NAME.tar` (same stem). A line is mmc4's document: `url`, `text_list`
 (the sentences), `image_info` (per image: `image_name` — the image's member in the tar, `raw_url`,
-`matched_text_index` — the sentence it goes before, `matched_sim`, `face_detections`), `similarity_matrix`
-(images × sentences) and `could_have_url_duplicate`; polyvlm's own fields are under `polyvlm` (id, language,
+`matched_text_index` — the sentence it goes before, `matched_sim`, `face_detections`: null, no face detector
+runs) and `similarity_matrix` (images × sentences); mmc4's `could_have_url_duplicate` is left out (no URL
+check is made here, so neither 0 nor 1 would be true); polyvlm's own fields are under `polyvlm` (id, language,
 placement, provenance with the licence, images dropped). In the dom placement mode `matched_sim` and
 `similarity_matrix` are null, and an image after the last sentence gets the last sentence's index (mmc4
 places an image before its sentence and has no "after"; the OBELICS writer keeps that place exactly).
@@ -51,7 +52,6 @@ def mmc4_line(doc: Document, key: str) -> tuple[dict, list[tuple[str, bytes]]]:
         "text_list": list(doc.texts),
         "image_info": info,
         "similarity_matrix": matrix,
-        "could_have_url_duplicate": 0,
         "polyvlm": {"id": doc.id, "language": doc.language, "placement": placement,
                     "provenance": doc.provenance.to_dict(), "image_drops": doc.metadata.get("image_drops", [])},
     }  # fmt: skip

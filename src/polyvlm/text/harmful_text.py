@@ -29,6 +29,8 @@ class HarmfulTextParams(Params):
     """keyword lists applied (each a HojiChar filter)"""
     language: str = ""
     """language of the lists; empty: each record's own language"""
+    ignore_confused: bool = True
+    """HojiChar's guard against false hits: a katakana keyword counts only when no katakana touches it (アス in アスパラガス does not)"""
 
 
 @register
@@ -41,7 +43,10 @@ class HarmfulText(MapStep):
     def setup(self) -> None:
         from hojichar.filters import document_filters
 
-        self._filters = {key: getattr(document_filters, cls)() for key, cls in FILTERS.items()}
+        self._filters = {}
+        for (language, category), cls in FILTERS.items():
+            kwargs = {"ignore_confused": self.params.ignore_confused} if language == "ja" else {}
+            self._filters[(language, category)] = getattr(document_filters, cls)(**kwargs)
         self._unjudged: Counter[str] = Counter()
 
     def metrics(self) -> dict[str, float]:
@@ -59,7 +64,7 @@ class HarmfulText(MapStep):
                 continue
             judged = True
             if hoji.apply(Document(text)).is_rejected:
-                return Drop(f"harmful_text:{category}")
+                return Drop(f"harmful_text:{category}", f"keyword {getattr(hoji, 'matched_text', '')!r}")
         if not judged:
             self._unjudged[language or "none"] += 1
         return record
