@@ -23,6 +23,7 @@ EDGES: dict[str, list[float]] = {
 }
 EXAMPLES_PER_SHARD = 3
 EXAMPLE_TEXT_CHARS = 600
+OMITTED = "[… text left out of this example …]"
 
 
 class DocumentProfile:
@@ -73,6 +74,8 @@ def example(doc: Document) -> dict[str, Any]:
             if budget > 0:
                 items.append({"text": item[:budget] + ("…" if len(item) > budget else "")})
                 budget -= len(item)
+            elif not items or items[-1].get("text") != OMITTED:
+                items.append({"text": OMITTED})  # the images after it still stand in their places
             continue
         image = doc.images[item]
         items.append({"thumb": thumbnail(image.data), "url": image.url, "scores": dict(image.scores),
