@@ -105,7 +105,14 @@ def test_training_reads_what_write_mmc4_wrote(dom_run):
 def test_clip_mode_recipe_with_a_tiny_random_clip(tiny_clip, tmp_path):  # noqa: F811
     root = Path(__file__).resolve().parents[1]
     recipe = recipe_on_small_crawl(root, tmp_path, "recipes/ja-interleaved-clip.yaml", PAGES)
-    text = recipe.read_text().replace("openai/clip-vit-large-patch14", tiny_clip)
+    text = recipe.read_text()
+    for line in (
+        "backend: open_clip",
+        "model: xlm-roberta-large-ViT-H-14",
+        "pretrained: frozen_laion5b_s13b_b90k",
+    ):
+        assert line in text
+        text = text.replace(line, f"model: {tiny_clip}" if line.startswith("model") else "")
     # a random CLIP scores near 0: the paper's 0.20 floors would empty the run, so they are lowered here
     recipe.write_text(text.replace("min_similarity: 0.20", "min_similarity: -1.0"))
     out = tmp_path / "out"

@@ -197,3 +197,19 @@ def test_harmful_text_uses_hojichars_japanese_lists():
     assert step.apply(good) is good
     other = Document(id="o", language="fr", texts=[f"{words[0]}"])
     assert step.apply(other) is other and step.metrics() == {"unjudged:fr": 1.0}
+
+
+def test_reading_order_joins_sentences_as_the_language_writes_them():
+    from polyvlm.io.interleaved_order import mmc4_text_index, reading_order
+
+    doc = Document(id="d", language="ja", texts=["一文目。", "二文目。", "次の段落。", "最後。"],
+                   metadata={"sentence_segment": [0, 0, 1, 1]},
+                   images=[ImageRef(segment_index=2), ImageRef(segment_index=0), ImageRef(segment_index=4)])  # fmt: skip
+    assert reading_order(doc) == [1, "一文目。二文目。", 0, "次の段落。最後。", 2]
+    doc.language = "en"
+    doc.metadata["sentence_segment"] = [0, 1, 1, 1]
+    assert reading_order(doc)[1] == "一文目。\n\n二文目。"
+    assert reading_order(doc)[3] == "次の段落。 最後。"
+    # mmc4 has no "after the last sentence": such an image gets the last sentence's index
+    assert [mmc4_text_index(im, 4) for im in doc.images] == [2, 0, 3]
+    assert mmc4_text_index(ImageRef(), 4) is None and mmc4_text_index(ImageRef(segment_index=0), 0) is None
