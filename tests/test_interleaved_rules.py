@@ -175,6 +175,12 @@ def test_token_length_counts_with_the_real_qwen_tokenizer():
     tight = TokenLength(max_tokens=n + 19, tokens_per_image=10)
     tight.setup()
     assert tight.apply(doc).reason == "too_many_tokens"
+    # the exact PolyVLM count of a 1176x910 image under 12 tiles is 1744 (docs/model.md); a size is needed
+    exact = TokenLength(image_tokens="polyvlm", max_tokens=n + 2 * 1744)
+    exact.setup()
+    sized = Document(id="s", texts=texts, images=[ImageRef(width=1176, height=910) for _ in range(2)])
+    assert exact.apply(sized) is sized and sized.metadata["tokens"] == n + 2 * 1744
+    assert exact.apply(doc).reason == "unknown_image_size"
 
 
 def test_harmful_text_uses_hojichars_japanese_lists():
