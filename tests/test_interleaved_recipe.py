@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import glob
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -20,14 +22,22 @@ PAGES = ("ja-pages/postlight__getnews.jp.html", "ja-pages/postlight__wired.jp.ht
          "html/postlight__www.ipa.go.jp.html")  # fmt: skip
 
 
+def run_cli(recipe: Path, out: Path) -> dict:
+    """`polyvlm run` in a child process (the local engine forks workers: never from a process that ran torch)."""
+    root = Path(__file__).resolve().parents[1]
+    res = subprocess.run([sys.executable, "-m", "polyvlm.cli", "run", str(recipe), "-o", str(out), "--quiet"],
+                         cwd=root, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert res.returncode == 0, res.stderr[-3000:]
+    return json.loads((out / "stats.json").read_text())
+
+
 @pytest.fixture(scope="module")
 def dom_run(tmp_path_factory):
     root = Path(__file__).resolve().parents[1]
     tmp = tmp_path_factory.mktemp("interleaved")
     recipe = recipe_on_small_crawl(root, tmp, "recipes/ja-interleaved.yaml", PAGES)
     out = tmp / "out"
-    stats = run_recipe(load_recipe(str(recipe)), str(out), progress=False)
-    return recipe, out, stats
+    return recipe, out, run_cli(recipe, out)
 
 
 def _mmc4_lines(out: Path) -> list[dict]:
@@ -116,7 +126,7 @@ def test_clip_mode_recipe_with_a_tiny_random_clip(tiny_clip, tmp_path):  # noqa:
     # a random CLIP scores near 0: the paper's 0.20 floors would empty the run, so they are lowered here
     recipe.write_text(text.replace("min_similarity: 0.20", "min_similarity: -1.0"))
     out = tmp_path / "out"
-    stats = run_recipe(load_recipe(str(recipe)), str(out), progress=False)
+    stats = run_cli(recipe, out)
     docs = _mmc4_lines(out)
     assert len(docs) == stats["totals"]["kept"] >= 2
     for d in docs:
