@@ -122,6 +122,19 @@ class ImageTextScorer:
             sims = (img * txt).sum(dim=-1).clamp(-1.0, 1.0)
         return [float(s) for s in sims]
 
+    def similarity_matrix(self, pixels: Sequence[torch.Tensor], texts: Sequence[str]) -> list[list[float]]:
+        """Cosine similarity of every image with every text: rows are images, columns texts."""
+        import torch
+        import torch.nn.functional as F
+
+        if not pixels or not texts:
+            return [[] for _ in pixels]
+        with torch.inference_mode():
+            img = F.normalize(self.backend.encode_images(torch.stack(list(pixels))).float(), dim=-1)
+            txt = F.normalize(self.backend.encode_texts(list(texts)).float(), dim=-1)
+            sims = (img @ txt.T).clamp(-1.0, 1.0)
+        return sims.tolist()
+
 
 def _load(spec: ClipSpec) -> ImageTextScorer:
     from polyvlm.clients.clip_backends import load_backend

@@ -7,6 +7,8 @@ core keeps the registries and knows none of their entries; the CLI and the engin
 # ruff: noqa: F401  (imported for their @register side effect)
 from polyvlm.core.step import REGISTRY, Step
 from polyvlm.image import (
+    assign_images,
+    assigned_similarity,
     clip_step,
     cross_doc_dup,
     decode_step,
@@ -14,11 +16,13 @@ from polyvlm.image import (
     domain_cap,
     encode_step,
     fetch_step,
+    image_count,
     nsfw_step,
     pairs,
     phash_dedup,
     scene_text,
     score_percentile,
+    sentence_similarity,
     size_filter,
     url_rules,
 )
@@ -29,14 +33,17 @@ from polyvlm.io import (
     html_files,
     image_files,
     jsonl,
+    mmc4_writer,
+    obelics_writer,
     parquet,
     pdf_pages,
     vqa_jsonl,
     warc,
     webdataset_writer,
 )
+from polyvlm.model import token_length
 from polyvlm.render import ocr_gate, render_step, synth_ocr
-from polyvlm.report import pair_profile, sample_profile
+from polyvlm.report import document_profile, pair_profile, sample_profile
 from polyvlm.synth import (
     answer_length,
     decontaminate,
@@ -60,9 +67,11 @@ from polyvlm.text import (
     alt_rules,
     exact_dedup,
     frequency_cap,
+    harmful_text,
     ja,
     langid,
     length,
+    sentence_count,
     sentences,
     whitespace,
 )

@@ -61,6 +61,9 @@ def finalize_run(
     conversations = stats.get("conversations")
     if conversations:
         stats["conversations"] = {k: conversations[k] for k in ("counts", "licenses", "turns")}
+    interleaved = stats.get("interleaved")
+    if interleaved:  # example documents (thumbnails) go to the report only
+        stats["interleaved"] = {k: v for k, v in interleaved.items() if k != "examples"}
     write_json_atomic(os.path.join(root, "stats.json"), stats)
     parts = sorted(glob.glob(os.path.join(root, "_errors", "*.jsonl")))
     errors = "".join(open(p, encoding="utf-8").read() for p in parts)
@@ -79,6 +82,8 @@ def finalize_run(
     write_json_atomic(os.path.join(root, "manifest.json"), manifest)
     write_atomic(
         os.path.join(root, "report.html"),
-        render_report(recipe, {**stats, "pairs": gallery, "conversations": conversations}),
+        render_report(
+            recipe, {**stats, "pairs": gallery, "conversations": conversations, "interleaved": interleaved}
+        ),
     )
     return stats

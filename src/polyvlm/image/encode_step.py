@@ -1,4 +1,4 @@
-"""encode_jpeg: make each pair's image a plain upright JPEG, re-encoding only what is not one already."""
+"""encode_jpeg: make each image (of a pair, document or sample) a plain upright JPEG, re-encoding only what is not one."""
 
 from __future__ import annotations
 
@@ -6,9 +6,14 @@ import hashlib
 
 from pydantic import Field
 
-from polyvlm.core.records import Pair, Record
+from polyvlm.core.records import ImageRef, Pair, Record
 from polyvlm.core.step import Drop, MapStep, Params, register
 from polyvlm.image.decode import DEFAULT_JPEG_QUALITY, to_jpeg
+from polyvlm.image.image_drops import image_drop_metrics, judge_images
+
+REENCODED = (
+    "reencoded_images"  # document metadata: [{url, source_sha256, source_format}] of re-encoded images
+)
 
 
 class EncodeJpegParams(Params):
@@ -20,15 +25,19 @@ class EncodeJpegParams(Params):
 
 @register
 class EncodeJpeg(MapStep):
-    """Turn PNG/WebP/GIF, CMYK, 16-bit and EXIF-rotated images into upright 8-bit JPEGs (alpha on white)."""
+    """Turn PNG/WebP/GIF, CMYK, 16-bit and EXIF-rotated images into upright 8-bit JPEGs (alpha on white), each on its own."""
 
     name = "encode_jpeg"
     Params = EncodeJpegParams
 
+    def metrics(self) -> dict[str, float]:
+        return image_drop_metrics(self)
+
     def apply(self, record: Record) -> Record | Drop:
-        if not isinstance(record, Pair):
-            return Drop("not_a_pair")
-        image = record.image
+        return judge_images(record, lambda image: self._encode(record, image), self)
+
+    def _encode(self, record: Record, image: ImageRef) -> Drop | None:
+        """Re-encode one image in place when needed; a Drop when it cannot be."""
         if image.data is None:
             return Drop("no_image_data")
         result = to_jpeg(image.data, self.params.jpeg_quality)
@@ -36,9 +45,12 @@ class EncodeJpeg(MapStep):
             return result
         if result is not None:
             # the kept bytes are new: remember which input they came from
-            record.metadata["source_sha256"] = hashlib.sha256(image.data).hexdigest()
-            record.metadata["source_format"] = image.format
+            source = {"source_sha256": hashlib.sha256(image.data).hexdigest(), "source_format": image.format}
+            if isinstance(record, Pair):
+                record.metadata.update(source)
+            else:
+                record.metadata.setdefault(REENCODED, []).append({"url": image.url, **source})
             image.data, image.width, image.height = result
             image.sha256 = hashlib.sha256(image.data).hexdigest()
         image.format = "jpeg"
-        return record
+        return None

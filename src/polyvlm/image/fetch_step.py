@@ -1,4 +1,4 @@
-"""fetch_images: fill each pair's image bytes from WARC files, the on-disk cache, or polite SSRF-safe HTTP."""
+"""fetch_images: fill each image's bytes (pairs, documents, samples) from WARC files, the on-disk cache, or polite SSRF-safe HTTP."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import tempfile
 from pydantic import Field
 
 from polyvlm.core.errors import RecipeError
-from polyvlm.core.records import Pair, Record
+from polyvlm.core.records import ImageRef, Pair, Record
 from polyvlm.core.step import BatchParams, BatchStep, Drop, register
 from polyvlm.image.fetch import DEFAULT_USER_AGENT, Fetcher, FetchSettings, domain_of, downsample
 from polyvlm.image.fetch_cache import CacheWrite, FetchCache
+from polyvlm.image.image_drops import apply_verdicts, image_drop_metrics
 from polyvlm.image.ssrf import SCHEMES, AddressPolicy
 from polyvlm.image.warc_store import WarcImageStore, expand_globs
 
@@ -58,7 +59,7 @@ class FetchImagesParams(BatchParams):
     respect_noai: bool = True
     """drop images served with X-Robots-Tag: noai or noimageai (robots_noai)"""
     batch_size: int = Field(256, ge=1)
-    """pairs fetched together (the concurrency limits apply within a batch)"""
+    """records fetched together (the concurrency limits apply within a batch)"""
 
 
 def default_cache_dir() -> str:
@@ -104,7 +105,7 @@ def _looks_like(data: bytes) -> str:
 
 @register
 class FetchImages(BatchStep):
-    """Fill each pair's image bytes, sha256 and format: WARC store first, then the cache, then HTTP."""
+    """Fill each image's bytes, sha256 and format (WARC store, then cache, then HTTP); a document loses an image that fails."""
 
     name = "fetch_images"
     Params = FetchImagesParams
@@ -155,32 +156,35 @@ class FetchImages(BatchStep):
         self._policy_key = hashlib.sha1(json.dumps(judged).encode()).hexdigest()[:16]
 
     def apply_batch(self, records: list[Record]) -> list[Record | Drop]:
-        results: list[Record | Drop | None] = [None] * len(records)
-        wanted: dict[str, list[int]] = {}
+        # one verdict per image: (record, image) slots; a document loses a failed image, a pair goes
+        verdicts: list[dict[int, Drop]] = [{} for _ in records]
+        wanted: dict[str, list[tuple[int, int]]] = {}
         for i, record in enumerate(records):
-            verdict = self._triage(record)
-            if verdict is None:
-                wanted.setdefault(record.image.url, []).append(i)  # type: ignore[union-attr]
-            else:
-                results[i] = verdict
+            for k, image in enumerate(_images(record)):
+                verdict = self._triage(image)
+                if verdict is None:
+                    wanted.setdefault(image.url, []).append((i, k))
+                elif verdict is not True:
+                    verdicts[i][k] = verdict
         cap = self.params.max_per_domain
         for url in downsample(wanted, cap, self.params.seed):
-            for i in wanted.pop(url):
-                results[i] = Drop("domain_batch_cap", f"{domain_of(url)}: over {cap} image URLs in one batch")
+            for i, k in wanted.pop(url):
+                verdicts[i][k] = Drop(
+                    "domain_batch_cap", f"{domain_of(url)}: over {cap} image URLs in one batch"
+                )
         found, failed = self._acquire(list(wanted))
-        for url, indices in wanted.items():
-            for i in indices:
-                pair: Pair = records[i]  # type: ignore[assignment]  (triage let only pairs through)
-                results[i] = failed[url] if url in failed else self._fill(pair, *found[url])
-        return results  # type: ignore[return-value]
+        for url, slots in wanted.items():
+            for i, k in slots:
+                verdict = failed[url] if url in failed else self._fill(records[i], k, *found[url])
+                if verdict is not None:
+                    verdicts[i][k] = verdict
+        return [apply_verdicts(r, v, self) for r, v in zip(records, verdicts, strict=True)]
 
-    def _triage(self, record: Record) -> Record | Drop | None:
-        """A verdict for records that need no fetching; None for those that do."""
-        if not isinstance(record, Pair):
-            return Drop("not_a_pair", f"fetch_images handles pairs, got a {record.kind}")
-        if record.image.data is not None:
-            return record
-        url = record.image.url
+    def _triage(self, image: ImageRef) -> Drop | bool | None:
+        """A Drop, True for an image that holds its bytes already, None for one to fetch."""
+        if image.data is not None:
+            return True
+        url = image.url
         if not url:
             return Drop("no_image_url")
         if url.split(":", 1)[0].lower() not in SCHEMES:
@@ -228,17 +232,24 @@ class FetchImages(BatchStep):
             self._cache.record(writes)
         return found, failed
 
-    def _fill(self, pair: Pair, data: bytes, sha256: str, source: str) -> Pair | Drop:
+    def _fill(self, record: Record, k: int, data: bytes, sha256: str, source: str) -> Drop | None:
+        image = _images(record)[k]
         fmt = sniff_format(data)
         if not fmt:
-            return Drop("not_an_image", f"{pair.image.url[:200]}: {_looks_like(data)} ({source})")
-        pair.image.data = data
-        pair.image.sha256 = sha256
-        pair.image.format = fmt
-        pair.metadata["image_source"] = source
+            return Drop("not_an_image", f"{image.url[:200]}: {_looks_like(data)} ({source})")
+        image.data = data
+        image.sha256 = sha256
+        image.format = fmt
+        if isinstance(record, Pair):
+            record.metadata["image_source"] = source
         self._counts[f"images_from_{source}"] = self._counts.get(f"images_from_{source}", 0) + 1
-        return pair
+        return None
 
     def metrics(self) -> dict[str, float]:
-        """Images served per source (warc, cache, http): what a run paid for in downloads."""
-        return dict(getattr(self, "_counts", {}))
+        """Images served per source (warc, cache, http): what a run paid for; images removed from documents."""
+        return {**getattr(self, "_counts", {}), **image_drop_metrics(self)}
+
+
+def _images(record: Record) -> list[ImageRef]:
+    """A record's images, in order (a pair's one image)."""
+    return [record.image] if isinstance(record, Pair) else record.images

@@ -13,6 +13,9 @@ from polyvlm.core.records import Document, ImageRef, Pair, Record, Sample
 from polyvlm.core.step import Drop, Step
 
 IMAGE_DROPS = "image_drops"  # metadata key: [{"step", "reason", "detail", "url"}] in the order of removal
+SIMILARITY_MATRIX = (
+    "similarity_matrix"  # metadata key: a document's image × sentence CLIP matrix, a row per image
+)
 METRIC_PREFIX = "images_dropped:"  # a step's metrics: images removed from documents, by reason
 
 
@@ -25,6 +28,9 @@ def remove_images(record: Document, verdicts: dict[int, Drop], step: str) -> Non
         d = verdicts[i]
         drops.append({"step": step, "reason": d.reason, "detail": d.detail, "url": record.images[i].url})
     record.images = [im for i, im in enumerate(record.images) if i not in verdicts]
+    matrix = record.metadata.get(SIMILARITY_MATRIX)
+    if isinstance(matrix, list):  # its rows stay aligned with the images that remain
+        record.metadata[SIMILARITY_MATRIX] = [row for i, row in enumerate(matrix) if i not in verdicts]
 
 
 def image_drop_counts(step: Step) -> Counter[str]:

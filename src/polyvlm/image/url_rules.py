@@ -1,12 +1,13 @@
-"""image_url_filter: keep image URLs with an allowed extension and none of the skip words."""
+"""image_url_filter: keep image URLs with an allowed extension and none of the skip words (each image on its own)."""
 
 from __future__ import annotations
 
 import posixpath
 from urllib.parse import unquote, urlsplit
 
-from polyvlm.core.records import Pair, Record
-from polyvlm.core.step import FilterStep, Params, register
+from polyvlm.core.records import ImageRef, Record
+from polyvlm.core.step import Drop, MapStep, Params, register
+from polyvlm.image.image_drops import image_drop_metrics, judge_images
 
 
 class ImageUrlFilterParams(Params):
@@ -24,8 +25,8 @@ def url_extension(url: str) -> str:
 
 
 @register
-class ImageUrlFilter(FilterStep):
-    """Drop pairs whose image URL has another extension or contains a skip word (logo, icon, ...)."""
+class ImageUrlFilter(MapStep):
+    """Drop images whose URL has another extension or contains a skip word (logo, icon, ...): pairs go, documents lose the image."""
 
     name = "image_url_filter"
     Params = ImageUrlFilterParams
@@ -34,14 +35,19 @@ class ImageUrlFilter(FilterStep):
         self._ext = {e.lower() if e.startswith(".") else "." + e.lower() for e in self.params.extensions}
         self._words = [w.lower() for w in self.params.skip_words]
 
-    def reject(self, record: Record) -> str | None:
-        if not isinstance(record, Pair):
-            return "not_a_pair"
-        url = record.image.url.lower()
+    def metrics(self) -> dict[str, float]:
+        return image_drop_metrics(self)
+
+    def judge(self, image: ImageRef) -> Drop | None:
+        """Why this image's URL is refused, or None."""
+        url = image.url.lower()
         for word in self._words:
             if word in url:
-                return f"url_word:{word}"
+                return Drop(f"url_word:{word}")
         ext = url_extension(url)
         if self._ext and ext not in self._ext:
-            return f"url_extension:{ext or 'none'}"
+            return Drop(f"url_extension:{ext or 'none'}")
         return None
+
+    def apply(self, record: Record) -> Record | Drop:
+        return judge_images(record, self.judge, self)

@@ -12,6 +12,7 @@ from polyvlm.core.records import Document, ImageRef, Record
 from polyvlm.core.step import Drop, MapStep, Params, register
 from polyvlm.io.boilerplate import ZWSP, pad_lone_characters, prune
 from polyvlm.io.charset import decode_html
+from polyvlm.io.image_positions import mark_images, place_images
 
 HTML_TYPES = {"text/html", "application/xhtml+xml", "application/xml", "text/xml"}
 _SNIFF = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|title)", re.I | re.S)
@@ -32,6 +33,8 @@ class ExtractHtmlParams(Params):
     """lowest HTTP status kept (others: http_status:<code>)"""
     max_status: int = 299
     """highest HTTP status kept"""
+    image_positions: bool = False
+    """set each image's segment_index (the text segment it stands before; None when outside the kept text), for interleaved documents"""
 
 
 def looks_like_html(content_type: str, body: bytes) -> bool:
@@ -104,11 +107,16 @@ class ExtractHtml(MapStep):
         record.images, skipped = extract_images(tree, record.url)
         if skipped:
             record.metadata["images_without_url"] = skipped
+        if p.image_positions:
+            mark_images(tree, record.images)
+            html = tree.html or ""
         if p.main_content and prune(tree):
             html = tree.html or ""
         if "<ruby" in html or "<RUBY" in html:
             html = _RUBY.sub("", html)
         record.texts = text_segments(pad_lone_characters(html), p.main_content)
+        if p.image_positions:
+            record.texts = place_images(record.texts, record.images)
         if not p.keep_raw:
             record.raw = None
         if not record.texts:

@@ -14,7 +14,7 @@ from polyvlm.core.records import Document, Pair, Record
 from polyvlm.core.step import Params, WriteStep, register
 from polyvlm.io.atomic import PartedWriter
 
-_EXT = {"jpeg": "jpg", "jpg": "jpg", "png": "png", "webp": "webp", "gif": "gif"}
+EXTENSIONS = {"jpeg": "jpg", "jpg": "jpg", "png": "png", "webp": "webp", "gif": "gif"}
 
 
 class WriteWebdatasetParams(Params):
@@ -24,7 +24,8 @@ class WriteWebdatasetParams(Params):
     """directory inside the run's output directory"""
 
 
-def _member(tar: tarfile.TarFile, name: str, payload: bytes) -> None:
+def add_member(tar: tarfile.TarFile, name: str, payload: bytes) -> None:
+    """Add a file to a tar with fixed metadata (same records, same archive bytes)."""
     info = tarfile.TarInfo(name)
     info.size = len(payload)
     info.mtime = 0  # deterministic archives: same records, same bytes
@@ -47,11 +48,11 @@ class _TarShard(PartedWriter):
             image.pop("data", None)
             held = record.images[n]
             if held.data is not None:
-                ext = _EXT.get(held.format.lower(), "bin")
-                _member(self._tar, f"{key}.{n}.{ext}" if n else f"{key}.{ext}", held.data)
-        _member(self._tar, f"{key}.json", json.dumps(meta, ensure_ascii=False).encode())
+                ext = EXTENSIONS.get(held.format.lower(), "bin")
+                add_member(self._tar, f"{key}.{n}.{ext}" if n else f"{key}.{ext}", held.data)
+        add_member(self._tar, f"{key}.json", json.dumps(meta, ensure_ascii=False).encode())
         if isinstance(record, Document | Pair):
-            _member(self._tar, f"{key}.txt", record.text.encode())
+            add_member(self._tar, f"{key}.txt", record.text.encode())
 
     def _close_part(self) -> None:
         self._tar.close()

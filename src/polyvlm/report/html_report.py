@@ -6,6 +6,7 @@ from html import escape
 from typing import Any
 
 from polyvlm.core.recipe import Recipe
+from polyvlm.report.document_card import DOCUMENT_STYLE, document_card_html
 from polyvlm.report.pair_card import CARD_STYLE, pair_card_html
 from polyvlm.report.sample_card import sample_card_html
 
@@ -68,12 +69,15 @@ def render_report(recipe: Recipe, stats: dict[str, Any]) -> str:
     card = pair_card_html(stats["pairs"]) if stats.get("pairs") else ""
     if stats.get("conversations"):
         card += sample_card_html(stats["conversations"], stats.get("metrics", {}))
+    if stats.get("interleaved"):
+        card += document_card_html(stats["interleaved"])
     balance = (
         "" if stats["balanced"] else "<p class=bad>The counts do not add up: please report this run.</p>"
     )
     return f"""<!doctype html><html lang=en><meta charset=utf-8><title>polyvlm run: {escape(recipe.name)}</title>
 <style>{_STYLE}
-{CARD_STYLE}</style><h1>{escape(recipe.name)}</h1>
+{CARD_STYLE}
+{DOCUMENT_STYLE}</style><h1>{escape(recipe.name)}</h1>
 <p>{stats["files"]} input files · engine {escape(stats["engine"])} · {stats["seconds"]} s ·
 recipe <code>{escape(recipe.path)}</code> <small>sha256 {recipe.hash[:12]}</small></p>
 <h2>Funnel</h2>{funnel_svg(stats)}

@@ -4,7 +4,8 @@ Formats, as polyvlm's recipes and the published layouts write them:
 - ``pairs_webdataset``: tar shards of KEY.jpg + KEY.json + KEY.txt (``write_webdataset``), read with `webdataset`;
 - ``llava_json``: a JSON array of {id, image, conversations: [{from, value}]} with ``<image>`` marks;
 - ``messages_jsonl``: {id, messages: [{role, content: str | [{type: text|image_url|image, ...}]}]} per line;
-- ``mmc4_jsonl``: mmc4's documents {text_list, image_info: [{image_name, matched_text_index}]} per line;
+- ``mmc4_jsonl``: mmc4's documents {text_list, image_info: [{image_name, matched_text_index}]} per line; images
+  are files under image_root (or beside the JSONL), or members of a tar of the same stem (``write_mmc4``);
 - ``text_jsonl`` / ``text_parquet``: {id?, text} rows;
 - ``hf``: a `datasets` dataset by hub name or saved path, with messages, conversations or text columns.
 A record that cannot become a sample (no text, a broken line) is dropped and counted with its reason.
@@ -175,8 +176,24 @@ def read_messages_jsonl(path: str, config: SourceConfig):
             yield TrainSample(f"{config.name}:{line.get('id', n)}", config.name, chat_segments(messages))
 
 
+def _tar_images(path: str) -> dict[str, bytes]:
+    """The image members of the tar beside a JSONL file (same stem, as write_mmc4 makes them), by name."""
+    import tarfile
+
+    tar_path = os.path.splitext(path)[0] + ".tar"
+    if not os.path.isfile(tar_path):
+        return {}
+    with tarfile.open(tar_path) as tar:
+        return {
+            m.name: tar.extractfile(m).read()  # type: ignore[union-attr]  (regular files only)
+            for m in tar.getmembers()
+            if m.isfile() and m.name.rsplit(".", 1)[-1].lower() in IMAGE_EXTS
+        }
+
+
 def read_mmc4_jsonl(path: str, config: SourceConfig):
     """mmc4 documents: each image goes before the sentence it was matched to; sentences carry loss."""
+    members = _tar_images(path)
     for n, doc in enumerate(_lines(path)):
         if isinstance(doc, str):
             yield doc
@@ -188,7 +205,7 @@ def read_mmc4_jsonl(path: str, config: SourceConfig):
             index = info.get("matched_text_index")
             if ref is None or not isinstance(index, int) or not 0 <= index < len(texts):
                 continue
-            before.setdefault(index, []).append(_image_path(ref, path, config))
+            before.setdefault(index, []).append(members.get(ref) or _image_path(ref, path, config))
         segments = []
         for i, sentence in enumerate(texts):
             if before.get(i):
