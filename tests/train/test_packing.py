@@ -182,14 +182,19 @@ def test_balanced_rows_and_mask_shape():
     assert torch.equal(allowed, expected)  # a boolean layout, not a computed float
 
 
-def test_gradient_checkpointing_gives_the_same_gradients(tokenizer, processor, tokenized):
+@pytest.mark.parametrize("segments", [False, True], ids=["mask", "segments"])
+def test_gradient_checkpointing_gives_the_same_gradients(tokenizer, processor, tokenized, segments):
+    """On CPU, both attention paths: the segments argument survives the recomputation in backward."""
     pad = processor.tokenizer.pad_token_id
     n = sum(s.supervised for s in tokenized)
     mb = [collate(tokenized, pad, 4096, packing=True)]
     plain = tiny_model(tokenizer, seed=2).train()
     checkpointed = tiny_model(tokenizer, seed=2).train()
     checkpointed.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-    loss_a, g_a = loss_and_grads(plain, mb, n)
-    loss_b, g_b = loss_and_grads(checkpointed, mb, n)
+    if segments:
+        use_lm_attention(plain, SEGMENTS)
+        use_lm_attention(checkpointed, SEGMENTS)
+    loss_a, g_a = loss_and_grads(plain, mb, n, segments=segments)
+    loss_b, g_b = loss_and_grads(checkpointed, mb, n, segments=segments)
     assert loss_b == pytest.approx(loss_a, rel=1e-6)
     assert_grads_close(g_b, g_a)
