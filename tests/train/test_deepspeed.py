@@ -100,7 +100,13 @@ def assert_same_weights(a: Path, b: Path, atol: float) -> None:
     wa, wb = load_file(a / "model.safetensors"), load_file(b / "model.safetensors")
     assert wa.keys() == wb.keys()
     for name in wa:
-        torch.testing.assert_close(wb[name], wa[name], rtol=1e-4, atol=atol, msg=name)
+        if name.endswith("k_proj.bias"):
+            # softmax ignores a bias added to every key (it shifts a whole row of scores), so this gradient
+            # is rounding noise, summed in another order on two ranks; Adam scales noise up to ~lr a step
+            continue
+        torch.testing.assert_close(
+            wb[name], wa[name], rtol=1e-4, atol=atol, msg=lambda m, n=name: f"{n}: {m}"
+        )
 
 
 @pytest.mark.slow

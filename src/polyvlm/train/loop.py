@@ -135,9 +135,8 @@ def _train(config: TrainConfig, config_text: str, ctx: DistContext, resume: bool
         target = os.path.join(
             out, "final" if si == len(config.stages) - 1 else os.path.join("stages", stage.name)
         )
-        use_lm_attention(
-            unwrap(model), "sdpa"
-        )  # what a saved model runs with (the segments kernel is training's)
+        # what a saved model runs with: the segments kernel needs training's segments= argument
+        use_lm_attention(unwrap(model), "sdpa")
         save_model_dir(unwrap(model), processor, target, ctx, engine=wrapped)
         if ctx.strategy == "deepspeed":
             # each stage gets a fresh engine (its own ZeRO stage) around a plain model: the next one
@@ -184,7 +183,9 @@ def _run_stage(
     if config.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if config.attention == "flash_attention_2" and ctx.device.type != "cuda":
-        raise RecipeError("attention: flash_attention_2 needs a GPU and flash-attn; use sdpa on CPU")
+        raise RecipeError(
+            "attention: flash_attention_2 needs a GPU and flash-attn; use segments (the default) or sdpa on CPU"
+        )
     use_lm_attention(model, SEGMENTS if config.attention == "segments" else config.attention)
     freeze_for_stage(model, stage)
     wrapped = wrap_model(model, ctx)  # before the optimizer: fully_shard replaces the parameters
