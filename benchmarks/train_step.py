@@ -4,7 +4,12 @@ The length mix is realistic for VLM training: short image-caption pairs (one ima
 long text conversations (several turns, 600-1500 tokens), half each, shuffled with a fixed seed. All
 samples are tokenised first (the real processor and Qwen tokenizer); what is timed is the training
 step of polyvlm's loop: collate (packed into rows of --max-length, or one sample per padded row),
-forward, loss on supervised tokens, backward and the AdamW step. Tokens/s counts real tokens only.
+forward, loss on supervised tokens, backward and the AdamW step. Tokens/s counts real tokens only;
+tokens per CPU-second (this process's CPU time, all its threads) is printed beside it because on a
+shared machine wall time moves with other people's load.
+Attention: ``--attention segments`` (default, as training runs) calls sdpa once per sample, so neither a
+packed row's crossing pairs nor a padded row's padding are attended; ``--attention sdpa`` uses the
+block-diagonal 4D mask over whole rows (the earlier path).
 
 Models: the tiny random PolyVLM (32-wide) and a "small" one (SigLIP 128-wide x 10 layers, Qwen3
 256-wide x 4 layers), both with the real 151k vocabulary.
@@ -34,6 +39,7 @@ from polyvlm.train.data.sample import TrainSample, chat_segments
 from polyvlm.train.data.sources import caption_segments
 from polyvlm.train.data.tokenize import tokenize_sample
 from polyvlm.train.loss import micro_batch_loss
+from polyvlm.train.segment_attention import SEGMENTS, use_lm_attention
 
 SENTENCES = [
     "東京は日本の首都で、多くの人が電車で通勤しています。",
@@ -80,34 +86,36 @@ def small_model(tokenizer) -> PolyVLMForConditionalGeneration:
     return PolyVLMForConditionalGeneration(PolyVLMConfig(vision_config=vision, text_config=text, **token_ids))
 
 
-def step(model, opt, chunk, pad_id: int, max_length: int, packing: bool) -> tuple[float, int, int]:
-    """One training step on ``chunk``: (seconds, real tokens, padding tokens)."""
-    t0 = time.perf_counter()
+def step(
+    model, opt, chunk, pad_id: int, max_length: int, packing: bool, segments: bool
+) -> tuple[float, int, int]:
+    """One training step on ``chunk``: (wall seconds, CPU seconds, real tokens, padding tokens)."""
+    t0, c0 = time.perf_counter(), time.process_time()
     mb = collate(chunk, pad_id, max_length, packing)
-    loss, _ = micro_batch_loss(model, mb, max(mb.supervised, 1))
+    loss, _ = micro_batch_loss(model, mb, max(mb.supervised, 1), segments=segments)
     loss.backward()
     opt.step()
     opt.zero_grad(set_to_none=True)
-    return time.perf_counter() - t0, mb.tokens, mb.padding
+    return time.perf_counter() - t0, time.process_time() - c0, mb.tokens, mb.padding
 
 
-def compare(model, tokenized, pad_id: int, micro: int, steps: int, max_length: int) -> dict:
+def compare(model, tokenized, pad_id: int, micro: int, steps: int, max_length: int, segments: bool) -> dict:
     """Packed and padded steps on the same micro-batches, alternating (after a warm-up of each), so a
     change of load on the machine hits both modes alike."""
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=0.0)  # lr 0: both modes see the same weights
-    totals = {True: [0.0, 0, 0], False: [0.0, 0, 0]}
+    totals = {True: [0.0, 0.0, 0, 0], False: [0.0, 0.0, 0, 0]}
     for k in range(steps + 1):
         chunk = tokenized[k * micro : (k + 1) * micro]
         for packing in (True, False) if k % 2 else (False, True):
-            seconds, tokens, padding = step(model, opt, chunk, pad_id, max_length, packing)
+            measured = step(model, opt, chunk, pad_id, max_length, packing, segments)
             if k:  # the first round warms up allocators and kernels
-                t = totals[packing]
-                t[0], t[1], t[2] = t[0] + seconds, t[1] + tokens, t[2] + padding
+                totals[packing] = [a + b for a, b in zip(totals[packing], measured, strict=True)]
     return {
         packing: {
-            "tokens_per_s": t[1] / t[0],
-            "padding_share": t[2] / (t[1] + t[2]),
+            "tokens_per_s": t[2] / t[0],
+            "tokens_per_cpu_s": t[2] / t[1],
+            "padding_share": t[3] / (t[2] + t[3]),
             "s_per_step": t[0] / steps,
         }
         for packing, t in totals.items()
@@ -123,28 +131,41 @@ def main() -> None:
     )
     parser.add_argument("--models", default="tiny,small")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--attention",
+        default="segments",
+        choices=["segments", "sdpa"],
+        help="segments: one causal sdpa per sample (training's default); sdpa: the block-diagonal 4D mask",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     processor = tiny_processor(max_tiles=1)
     samples = length_mix(args.micro * (args.steps + 1))
     tokenized = [tokenize_sample(s, processor, args.max_length) for s in samples]
     lengths = [len(t.input_ids) for t in tokenized]
-    print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {args.threads} threads")
+    print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {args.threads} threads, "
+          f"attention {args.attention}")  # fmt: skip
     print(f"{len(tokenized)} samples: lengths {min(lengths)}-{max(lengths)} tokens, mean {sum(lengths) / len(lengths):.0f}; "
           f"micro-batch {args.micro} samples, {args.steps} timed steps per mode")  # fmt: skip
     pad_id = processor.tokenizer.pad_token_id
-    print("| model | mode | tokens/s | padding share | s/step |\n|---|---|---:|---:|---:|")
+    print(
+        "| model | mode | tokens/s | tokens/CPU-s | padding share | s/step |\n|---|---|---:|---:|---:|---:|"
+    )
     for name in args.models.split(","):
         model = tiny_model(processor.tokenizer) if name == "tiny" else small_model(processor.tokenizer)
-        results = compare(model, tokenized, pad_id, args.micro, args.steps, args.max_length)
+        use_lm_attention(model, SEGMENTS if args.attention == "segments" else "sdpa")
+        segments = args.attention == "segments"
+        results = compare(model, tokenized, pad_id, args.micro, args.steps, args.max_length, segments)
         for packing in (True, False):
             r = results[packing]
             mode = "packed" if packing else "padded"
             print(
-                f"| {name} | {mode} | {r['tokens_per_s']:.0f} | {100 * r['padding_share']:.1f}% | {r['s_per_step']:.2f} |"
+                f"| {name} | {mode} | {r['tokens_per_s']:.0f} | {r['tokens_per_cpu_s']:.0f} "
+                f"| {100 * r['padding_share']:.1f}% | {r['s_per_step']:.2f} |"
             )
-        ratio = results[True]["tokens_per_s"] / results[False]["tokens_per_s"]
-        print(f"| {name} | packed / padded | {ratio:.2f}x | | |")
+        wall = results[True]["tokens_per_s"] / results[False]["tokens_per_s"]
+        cpu = results[True]["tokens_per_cpu_s"] / results[False]["tokens_per_cpu_s"]
+        print(f"| {name} | packed / padded | {wall:.2f}x | {cpu:.2f}x | | |")
 
 
 if __name__ == "__main__":

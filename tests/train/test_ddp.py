@@ -1,4 +1,5 @@
-"""Two processes (torchrun, gloo on 127.0.0.1) train exactly as one, with DDP and with FSDP2: same losses
+"""Two processes (torchrun, gloo on 127.0.0.1) train exactly as one, with DDP (also started by
+`accelerate launch`) and with FSDP2: same losses
 and weights, each rank its own samples, and a step where one rank holds only text does not hang (the
 vision tower runs on a dummy image with zero weight)."""
 
@@ -50,12 +51,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def run(tmp_path: Path, name: str, processes: int, strategy: str) -> Path:
+def run(tmp_path: Path, name: str, processes: int, strategy: str, launcher: str = "torchrun") -> Path:
     config = tmp_path / f"{name}.yaml"
     config.write_text(CONFIG.format(out=tmp_path / name, root=ROOT, strategy=strategy))
     train = ["-m", "polyvlm.cli", "train", str(config), "--quiet"]
     if processes == 1:
         cmd = [sys.executable, *train]
+    elif launcher == "accelerate":
+        # accelerate's multi-process launcher (torchrun underneath) also starts CPU processes; --cpu would
+        # start only one (multi-process CPU there means MPI)
+        cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", f"--num_processes={processes}",
+               "--num_machines=1", "--mixed_precision=no", "--dynamo_backend=no",
+               "--main_process_ip=127.0.0.1", f"--main_process_port={free_port()}", *train]  # fmt: skip
     else:
         cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc-per-node={processes}",
                "--master-addr=127.0.0.1", f"--master-port={free_port()}", *train]  # fmt: skip
@@ -88,6 +95,12 @@ def test_two_process_ddp_and_fsdp2_equal_one_process(tmp_path):
         kinds = {tuple(i.split(":")[0] for i in r["ids"]) for r in (r0, r1)}
         text_only_step |= kinds == {("text",), ("conv",)}
     assert text_only_step, "the plan never gave one rank only text: the no-hang case was not exercised"
+
+    # the same DDP run started by `accelerate launch`: the same environment, the same run
+    accelerated = run(tmp_path, "accelerate", 2, "ddp", launcher="accelerate")
+    for a, b in zip(lines(one / "log.jsonl"), lines(accelerated / "log.jsonl"), strict=True):
+        assert b["loss"] == pytest.approx(a["loss"], rel=1e-5), a["step"]
+    assert lines(accelerated / "samples-rank1.jsonl") == rank1
 
     # FSDP2 (fully_shard per decoder / encoder layer, then the root) on the same plan: the same run again
     sharded = run(tmp_path, "fsdp2", 2, "fsdp2")

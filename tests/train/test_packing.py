@@ -11,6 +11,7 @@ from polyvlm.model.tiny import tiny_model
 from polyvlm.train.data.packing import block_diagonal_mask, collate, pack_rows
 from polyvlm.train.data.tokenize import tokenize_sample
 from polyvlm.train.loss import micro_batch_loss
+from polyvlm.train.segment_attention import SEGMENTS, row_segments, use_lm_attention
 
 
 @pytest.fixture(scope="module")
@@ -34,11 +35,11 @@ def model(tokenizer, processor, tokenized):
     return model
 
 
-def loss_and_grads(model, batches, normaliser, mask_from_positions=False):
+def loss_and_grads(model, batches, normaliser, mask_from_positions=False, segments=False):
     model.zero_grad()
     total = 0.0
     for mb in batches:
-        loss, loss_sum = micro_batch_loss(model, mb, normaliser, mask_from_positions)
+        loss, loss_sum = micro_batch_loss(model, mb, normaliser, mask_from_positions, segments=segments)
         loss.backward()
         total += loss_sum
     grads = {n: p.grad.detach().clone() for n, p in model.named_parameters() if p.grad is not None}
@@ -91,6 +92,54 @@ def test_positions_mark_the_samples_when_no_mask_is_given(model, processor, toke
     assert grads_differ(g_nr, g_single) > 1e-2
 
 
+@pytest.fixture
+def segments_model(model):
+    """The module's model with the per-sample attention in its LM (put back to sdpa afterwards)."""
+    use_lm_attention(model, SEGMENTS)
+    yield model
+    use_lm_attention(model, "sdpa")
+
+
+def test_per_sample_attention_equals_one_by_one_and_controls_differ(segments_model, processor, tokenized):
+    """The CPU training default: one causal sdpa call per packed sample, no mask at all."""
+    model = segments_model
+    pad = processor.tokenizer.pad_token_id
+    n = sum(s.supervised for s in tokenized)
+    singles = [collate([s], pad, 4096, packing=False) for s in tokenized]
+    loss_single, g_single = loss_and_grads(model, singles, n, segments=True)
+    packed = collate(tokenized, pad, 4096, packing=True)
+    loss_packed, g_packed = loss_and_grads(model, [packed], n, segments=True)
+    assert loss_packed == pytest.approx(loss_single, rel=1e-5)
+    assert_grads_close(g_packed, g_single)
+    # padded rows (a padding run after each sample) and rows of two packed samples each: the same again
+    padded = collate(tokenized, pad, 4096, packing=False)
+    assert padded.padding > 0
+    pairs = collate(tokenized, pad, 2 * max(len(s.input_ids) for s in tokenized), packing=True)
+    assert 1 < pairs.inputs["input_ids"].shape[0] < len(tokenized)
+    for mb in (padded, pairs):
+        loss, grads = loss_and_grads(model, [mb], n, segments=True)
+        assert loss == pytest.approx(loss_single, rel=1e-5)
+        assert_grads_close(grads, g_single)
+    # and the mask path on the same model agrees (the kernel changed, not the maths)
+    use_lm_attention(model, "sdpa")
+    loss_mask, g_mask = loss_and_grads(model, [packed], n)
+    use_lm_attention(model, SEGMENTS)
+    assert loss_mask == pytest.approx(loss_single, rel=1e-5)
+    assert_grads_close(g_mask, g_single)
+
+    # negative control: the row's samples taken as one segment, so they attend across
+    crossing = collate(tokenized, pad, 4096, packing=True)
+    crossing.inputs["seq_ids"] = torch.zeros_like(crossing.inputs["seq_ids"])
+    loss_x, g_x = loss_and_grads(model, [crossing], n, segments=True)
+    assert abs(loss_x - loss_single) > 1e-3 * abs(loss_single)
+    assert grads_differ(g_x, g_single) > 1e-2
+
+
+def test_row_segments_are_runs_of_one_sample():
+    seq = torch.tensor([[0, 0, 1, 1, 1, -1], [2, 2, 2, 2, 2, 2]])
+    assert row_segments(seq) == [[(0, 2), (2, 5), (5, 6)], [(0, 6)]]
+
+
 def test_padded_rows_equal_packed_rows(model, processor, tokenized):
     pad = processor.tokenizer.pad_token_id
     n = sum(s.supervised for s in tokenized)
@@ -133,14 +182,19 @@ def test_balanced_rows_and_mask_shape():
     assert torch.equal(allowed, expected)  # a boolean layout, not a computed float
 
 
-def test_gradient_checkpointing_gives_the_same_gradients(tokenizer, processor, tokenized):
+@pytest.mark.parametrize("segments", [False, True], ids=["mask", "segments"])
+def test_gradient_checkpointing_gives_the_same_gradients(tokenizer, processor, tokenized, segments):
+    """On CPU, both attention paths: the segments argument survives the recomputation in backward."""
     pad = processor.tokenizer.pad_token_id
     n = sum(s.supervised for s in tokenized)
     mb = [collate(tokenized, pad, 4096, packing=True)]
     plain = tiny_model(tokenizer, seed=2).train()
     checkpointed = tiny_model(tokenizer, seed=2).train()
     checkpointed.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-    loss_a, g_a = loss_and_grads(plain, mb, n)
-    loss_b, g_b = loss_and_grads(checkpointed, mb, n)
+    if segments:
+        use_lm_attention(plain, SEGMENTS)
+        use_lm_attention(checkpointed, SEGMENTS)
+    loss_a, g_a = loss_and_grads(plain, mb, n, segments=segments)
+    loss_b, g_b = loss_and_grads(checkpointed, mb, n, segments=segments)
     assert loss_b == pytest.approx(loss_a, rel=1e-6)
     assert_grads_close(g_b, g_a)

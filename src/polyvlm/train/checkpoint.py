@@ -4,6 +4,8 @@ A checkpoint is a directory ``checkpoints/stage{S}-step{N:07d}`` written under a
 renamed when complete, so a kill at any moment leaves either the whole checkpoint or none. It holds:
 
 - ``model.pt``, ``optimizer.pt``, ``scheduler.pt`` (full state dicts, gathered on rank 0 under FSDP2);
+  under DeepSpeed instead ``deepspeed/``, written by its engine (each rank's partition of weights and
+  optimiser state, and the scheduler);
 - ``rng-rank{R}.pt``: Python, NumPy and torch (CPU and CUDA) generator states of each rank;
 - ``meta.json``: stage, step, the mixture's position (step and per-source cursors), what the packer
   held (always nothing: packing happens inside a global batch, so no sample waits across steps),
@@ -110,14 +112,22 @@ def save_checkpoint(
     root = checkpoint_dir(out_dir)
     final = os.path.join(root, f"stage{stage}-step{step:07d}")
     tmp = os.path.join(root, f".tmp-stage{stage}-step{step:07d}")
-    states = (model_state(model, ctx), optimizer_state(model, optimizer, ctx))  # collectives: every rank
+    engine = ctx.strategy == "deepspeed"  # ``model`` is DeepSpeed's engine: it writes its own partitions
+    states = (
+        None if engine else (model_state(model, ctx), optimizer_state(model, optimizer, ctx))
+    )  # collectives
     if ctx.is_main:
         shutil.rmtree(tmp, ignore_errors=True)
         os.makedirs(tmp)
-        torch.save(states[0], os.path.join(tmp, "model.pt"))
-        torch.save(states[1], os.path.join(tmp, "optimizer.pt"))
-        torch.save(scheduler.state_dict(), os.path.join(tmp, "scheduler.pt"))
+        if states is not None:
+            torch.save(states[0], os.path.join(tmp, "model.pt"))
+            torch.save(states[1], os.path.join(tmp, "optimizer.pt"))
+            torch.save(scheduler.state_dict(), os.path.join(tmp, "scheduler.pt"))
     barrier(ctx)
+    if engine:
+        from polyvlm.train.deepspeed_engine import save_engine_state
+
+        save_engine_state(model, tmp)  # weights, optimiser and scheduler, each rank its partition
     torch.save(rng_state(), os.path.join(tmp, f"rng-rank{ctx.rank}.pt"))
     barrier(ctx)
     if ctx.is_main:
@@ -147,12 +157,18 @@ def load_model_state(model: torch.nn.Module, ckpt: Checkpoint) -> None:
 
 
 def load_training_state(optimizer, scheduler, ckpt: Checkpoint, ctx: DistContext, model=None) -> None:
-    """Optimizer, scheduler and this rank's RNG from the checkpoint."""
+    """Optimizer, scheduler and this rank's RNG from the checkpoint (DeepSpeed: the weights too, into its engine)."""
     if ckpt.meta.get("world_size") != ctx.world:
         raise RecipeError(
             f"{ckpt.path} was written by {ckpt.meta.get('world_size')} processes, this run has {ctx.world}: "
             "resume with the same number (the data plan gives each rank its own slots)"
         )
+    if ctx.strategy == "deepspeed":
+        from polyvlm.train.deepspeed_engine import load_engine_state
+
+        load_engine_state(model, ckpt.path)
+        set_rng_state(torch.load(os.path.join(ckpt.path, f"rng-rank{ctx.rank}.pt"), weights_only=False))
+        return
     opt_state = torch.load(os.path.join(ckpt.path, "optimizer.pt"), map_location="cpu", weights_only=False)
     if ctx.strategy == "fsdp2":
         from torch.distributed.checkpoint.state_dict import StateDictOptions, set_optimizer_state_dict
@@ -164,15 +180,20 @@ def load_training_state(optimizer, scheduler, ckpt: Checkpoint, ctx: DistContext
     set_rng_state(torch.load(os.path.join(ckpt.path, f"rng-rank{ctx.rank}.pt"), weights_only=False))
 
 
-def save_model_dir(model: torch.nn.Module, processor, target: str, ctx: DistContext) -> None:
-    """``save_pretrained`` of the model and processor on rank 0 (FSDP2: gathered into an unsharded copy first)."""
-    if ctx.strategy != "fsdp2":
+def save_model_dir(model: torch.nn.Module, processor, target: str, ctx: DistContext, engine=None) -> None:
+    """``save_pretrained`` of the model and processor on rank 0 (FSDP2 / DeepSpeed: gathered into an unsharded copy first)."""
+    if ctx.strategy not in ("fsdp2", "deepspeed"):
         if ctx.is_main:
             model.save_pretrained(target)
             processor.save_pretrained(target)
         barrier(ctx)
         return
-    full = model_state(model, ctx)  # a collective: every rank takes part
+    if ctx.strategy == "deepspeed":
+        from polyvlm.train.deepspeed_engine import full_state_dict
+
+        full = full_state_dict(engine, ctx)  # a collective under ZeRO-3
+    else:
+        full = model_state(model, ctx)  # a collective: every rank takes part
     if ctx.is_main:
         from polyvlm.model.modeling import PolyVLMForConditionalGeneration
 

@@ -179,8 +179,9 @@ class TrainConfig(_Strict):
     stages: list[StageConfig] = Field(min_length=1)
     precision: Literal["fp32", "bf16"] = "fp32"
     gradient_checkpointing: bool = False
-    attention: Literal["sdpa", "eager", "flash_attention_2"] = "sdpa"
-    """LM attention kernel; packed rows use a block-diagonal mask (sdpa/eager) or varlen (flash)"""
+    attention: Literal["segments", "sdpa", "eager", "flash_attention_2"] = "segments"
+    """LM attention in training: segments (one causal sdpa per packed sample, no mask), sdpa / eager (a
+    block-diagonal 4D mask over the whole row) or flash_attention_2 (varlen from position ids, GPU)"""
     distributed: Distributed = Distributed()
     checkpoint_every: int = Field(100, gt=0)
     keep_checkpoints: int = Field(2, gt=0)

@@ -3,8 +3,8 @@
 Launch with ``torchrun --nproc-per-node N -m polyvlm.cli train CONFIG`` (or ``accelerate launch``,
 which sets the same RANK / WORLD_SIZE / LOCAL_RANK / MASTER_ADDR variables). Strategies:
 ``ddp`` (DistributedDataParallel) and ``fsdp2`` (``torch.distributed.fsdp.fully_shard`` on each
-decoder / encoder layer, then the root). ``deepspeed`` is refused with a clear message (not wired: see
-docs/train.md). One process: no wrapping at all.
+decoder / encoder layer, then the root); ``deepspeed`` (ZeRO-2 / 3) is wrapped by DeepSpeed's own engine
+(train/deepspeed_engine.py). One process: no wrapping at all.
 """
 
 from __future__ import annotations
@@ -45,21 +45,21 @@ def init_distributed(strategy: str, backend: str) -> DistContext:
         strategy = "none"  # one process (no launcher): nothing to share, no process group to join
     if world > 1 and strategy == "none":
         raise RecipeError(f"{world} processes were launched but distributed.strategy is 'none'")
-    if strategy == "deepspeed":
-        # Not wired: DeepSpeed cannot be installed on the machine this was written on, and an untested
-        # engine path (its own accumulation, checkpoint format, ZeRO-3 gathering) would be a guess.
-        raise RecipeError(
-            "distributed.strategy 'deepspeed' is not wired yet: use 'fsdp2' (parameter, gradient and "
-            "optimiser sharding like ZeRO-3) or 'ddp'. The ZeRO-2/3 JSONs in configs/train/deepspeed/ "
-            "are shipped for when it is (see docs/train.md)."
-        )
+    if world == 1 and strategy == "deepspeed":
+        strategy = "none"  # ZeRO partitions over ranks: with one process there is nothing to partition
     cuda = torch.cuda.is_available()
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     device = torch.device("cuda", local_rank) if cuda else torch.device("cpu")
     if cuda:
         torch.cuda.set_device(device)
     if world > 1 and not dist.is_initialized():
-        dist.init_process_group(backend=("nccl" if cuda else "gloo") if backend == "auto" else backend)
+        backend = ("nccl" if cuda else "gloo") if backend == "auto" else backend
+        if strategy == "deepspeed":
+            from polyvlm.train.deepspeed_engine import import_deepspeed
+
+            import_deepspeed().init_distributed(dist_backend=backend)  # also sets up deepspeed.comm
+        else:
+            dist.init_process_group(backend=backend)
     rank = dist.get_rank() if dist.is_initialized() else 0
     return DistContext(rank, world, local_rank, device, strategy)
 
@@ -113,7 +113,7 @@ def gradient_sync(model: nn.Module, ctx: DistContext, sync: bool):
         return model.no_sync()
     if ctx.strategy == "fsdp2":
         model.set_requires_gradient_sync(sync)
-    return contextlib.nullcontext()
+    return contextlib.nullcontext()  # deepspeed: the engine counts micro-steps and reduces at the boundary
 
 
 def unwrap(model: nn.Module) -> nn.Module:

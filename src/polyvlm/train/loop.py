@@ -34,6 +34,7 @@ from polyvlm.train.config import StageConfig, TrainConfig
 from polyvlm.train.data.loader import MicroBatches, micro_batch_loader, rank_plan
 from polyvlm.train.data.mixture import Mixture, source_probabilities
 from polyvlm.train.data.sources import load_source
+from polyvlm.train.deepspeed_engine import initialize, stage_config, zero_stage
 from polyvlm.train.distributed import (
     DistContext,
     all_reduce_sum,
@@ -48,6 +49,7 @@ from polyvlm.train.model_start import load_dir, load_start
 from polyvlm.train.optim import build_optimizer, build_scheduler, freeze_for_stage
 from polyvlm.train.plot import loss_curve_svg
 from polyvlm.train.run_log import RunLog, read_log
+from polyvlm.train.segment_attention import SEGMENTS, use_lm_attention
 
 
 @dataclass
@@ -122,14 +124,26 @@ def _train(config: TrainConfig, config_text: str, ctx: DistContext, resume: bool
             model, processor = load_start(config.model)
         elif stage.start not in ("previous", "model") and not resuming:
             model, processor = load_dir(stage.start)
+        elif resuming and ctx.strategy == "deepspeed" and stage.start == "previous" and si > 0:
+            # DeepSpeed's checkpoint restores what its engine trains; weights this stage freezes come from
+            # the previous stage's saved model, as they did in the uninterrupted run
+            model, processor = load_dir(os.path.join(out, "stages", config.stages[si - 1].name))
         resume_here = ckpt if ckpt is not None and si == ckpt.stage else None
-        _run_stage(config, si, stage, seed, plan, model, processor, ctx, log, resume_here, global_step,
-                   config_sha, progress)  # fmt: skip
+        wrapped = _run_stage(config, si, stage, seed, plan, model, processor, ctx, log, resume_here,
+                             global_step, config_sha, progress)  # fmt: skip
         global_step += total
         target = os.path.join(
             out, "final" if si == len(config.stages) - 1 else os.path.join("stages", stage.name)
         )
-        save_model_dir(unwrap(model), processor, target, ctx)
+        # what a saved model runs with: the segments kernel needs training's segments= argument
+        use_lm_attention(unwrap(model), "sdpa")
+        save_model_dir(unwrap(model), processor, target, ctx, engine=wrapped)
+        if ctx.strategy == "deepspeed":
+            # each stage gets a fresh engine (its own ZeRO stage) around a plain model: the next one
+            # starts from the weights just gathered and saved, not from this engine's partitioned module
+            wrapped.destroy()
+            if si + 1 < len(config.stages):
+                model, processor = load_dir(target)
     log.close()
     if ctx.is_main:
         records = read_log(os.path.join(out, "log.jsonl"))
@@ -152,7 +166,8 @@ def _run_stage(
     global_offset: int,
     config_sha: str,
     progress: bool,
-) -> None:
+) -> torch.nn.Module:
+    """Train one stage; returns the model as wrapped for it (DDP / FSDP2 module or DeepSpeed engine)."""
     total = len(plan.batches)
     per_step = stage.micro_batch_size * ctx.world
     if stage.global_batch_size % per_step:
@@ -161,17 +176,25 @@ def _run_stage(
             f"micro_batch_size x processes = {per_step}"
         )
     torch.manual_seed(seed)
-    if ckpt is not None:
+    deepspeed = ctx.strategy == "deepspeed"
+    if ckpt is not None and not deepspeed:  # DeepSpeed loads the weights into its engine below
         load_model_state(model, ckpt)
     model.to(ctx.device).train()
     if config.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if config.attention == "flash_attention_2" and ctx.device.type != "cuda":
-        raise RecipeError("attention: flash_attention_2 needs a GPU and flash-attn; use sdpa on CPU")
+        raise RecipeError(
+            "attention: flash_attention_2 needs a GPU and flash-attn; use segments (the default) or sdpa on CPU"
+        )
+    use_lm_attention(model, SEGMENTS if config.attention == "segments" else config.attention)
     freeze_for_stage(model, stage)
     wrapped = wrap_model(model, ctx)  # before the optimizer: fully_shard replaces the parameters
     optimizer = build_optimizer(model, stage)
     scheduler = build_scheduler(optimizer, stage, total)
+    accumulation = stage.global_batch_size // per_step
+    if deepspeed:
+        ds_config = stage_config(stage, accumulation, ctx.world, config.precision == "bf16")
+        wrapped = initialize(model, optimizer, scheduler, ds_config)
     start = 0
     if ckpt is not None:
         load_training_state(optimizer, scheduler, ckpt, ctx, wrapped)
@@ -180,13 +203,17 @@ def _run_stage(
             raise RecipeError(f"{ckpt.path}: its data position does not match this config's plan")
     trained = stage.train.trained()
     rp = rank_plan(plan.batches, ctx.rank, ctx.world, stage.micro_batch_size)
+    # A sharded vision tower (FSDP2, ZeRO-3) all-gathers its weights in forward, trained or frozen: a rank
+    # holding only text must run it too (dummy image, zero weight), or the other ranks wait for it forever
+    sharded = ctx.world > 1 and (ctx.strategy == "fsdp2" or (deepspeed and zero_stage(wrapped) == 3))
+    needs_vision = sharded or bool({"vision", "connector"} & set(trained))
     dataset = MicroBatches(rp, plan.sources, processor, stage.data.max_length, stage.data.packing,
-                           stage.data.max_tiles, needs_vision=bool({"vision", "connector"} & set(trained)))  # fmt: skip
+                           stage.data.max_tiles, needs_vision=needs_vision)  # fmt: skip
     batches = iter(micro_batch_loader(dataset, stage.data.num_workers, start * rp.accumulation))
     dtype = torch.bfloat16 if config.precision == "bf16" else torch.float32
-    autocast = (
+    autocast = (  # DeepSpeed casts the model to bf16 itself (its JSON's bf16.enabled)
         torch.autocast(ctx.device.type, dtype=torch.bfloat16)
-        if config.precision == "bf16"
+        if config.precision == "bf16" and not deepspeed
         else contextlib.nullcontext()
     )
     params = [p for p in model.parameters() if p.requires_grad]
@@ -201,15 +228,31 @@ def _run_stage(
         for k, mb in enumerate(mbs):
             with gradient_sync(wrapped, ctx, k == len(mbs) - 1), autocast:
                 loss, s = micro_batch_loss(
-                    wrapped, mb, normaliser, config.attention == "flash_attention_2", dtype, ctx.device
+                    wrapped,
+                    mb,
+                    normaliser,
+                    config.attention == "flash_attention_2",
+                    dtype,
+                    ctx.device,
+                    segments=config.attention == "segments",
                 )
-                loss.backward()
+                if deepspeed:
+                    # the loss is already divided by the global batch's supervised tokens: no 1/accumulation
+                    wrapped.backward(loss, scale_wrt_gas=False)
+                else:
+                    loss.backward()
             loss_sum += s
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(params, stage.grad_clip or float("inf")))
+            if deepspeed and k < len(mbs) - 1:
+                wrapped.step()  # not at the boundary: the engine only counts the micro-step
         lrs = {g["name"]: g["lr"] for g in optimizer.param_groups}
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
+        if deepspeed:
+            wrapped.step()  # the boundary: reduce, clip, AdamW, our schedule
+            grad_norm = float(wrapped.get_global_grad_norm() or 0.0)
+        else:
+            grad_norm = float(torch.nn.utils.clip_grad_norm_(params, stage.grad_clip or float("inf")))
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
         loss_global = all_reduce_sum(loss_sum, ctx) / max(n_global, 1.0)
         tokens = all_reduce_sum(sum(mb.tokens for mb in mbs), ctx)
         padding = all_reduce_sum(sum(mb.padding for mb in mbs), ctx)
@@ -240,3 +283,4 @@ def _run_stage(
                 ctx,
                 config.keep_checkpoints,
             )
+    return wrapped

@@ -14,18 +14,28 @@ import torch.nn.functional as F
 
 from polyvlm.train.data.packing import MicroBatch, block_diagonal_mask
 from polyvlm.train.data.tokenize import IGNORE
+from polyvlm.train.segment_attention import row_segments
 
 
 def model_inputs(
-    mb: MicroBatch, dtype: torch.dtype, mask_from_positions: bool = False, device: torch.device | str = "cpu"
+    mb: MicroBatch,
+    dtype: torch.dtype,
+    mask_from_positions: bool = False,
+    device: torch.device | str = "cpu",
+    segments: bool = False,
 ) -> dict:
     """The forward's keyword arguments for ``mb``: every processor tensor passed through, plus mask and positions.
 
     With ``mask_from_positions`` no mask is passed: transformers finds the samples where the position
-    ids restart (FlashAttention varlen on GPU; a block mask it builds itself for sdpa). Otherwise the
-    block-diagonal 4D mask is built here.
+    ids restart (FlashAttention varlen on GPU; a block mask it builds itself for sdpa). With
+    ``segments`` no mask either: each sample's (start, end) goes to the per-sample attention
+    (train/segment_attention.py). Otherwise the block-diagonal 4D mask is built here.
     """
     inputs = {k: v.to(device) for k, v in mb.inputs.items() if k != "seq_ids"}
+    if segments:
+        inputs["attention_mask"] = None
+        inputs["segments"] = row_segments(mb.inputs["seq_ids"])
+        return inputs
     seq_ids = mb.inputs["seq_ids"].to(device)
     inputs["attention_mask"] = None if mask_from_positions else block_diagonal_mask(seq_ids, dtype)
     return inputs
@@ -38,10 +48,12 @@ def micro_batch_loss(
     mask_from_positions: bool = False,
     dtype: torch.dtype = torch.float32,
     device: torch.device | str = "cpu",
+    segments: bool = False,
 ) -> tuple[torch.Tensor, float]:
     """(summed CE / normaliser to backpropagate, the summed CE as a float for logging)."""
     targets = mb.targets.to(device)
     keep = targets != IGNORE
-    out = model(**model_inputs(mb, dtype, mask_from_positions, device), logits_to_keep=keep, use_cache=False)
+    inputs = model_inputs(mb, dtype, mask_from_positions, device, segments)
+    out = model(**inputs, logits_to_keep=keep, use_cache=False)
     loss_sum = F.cross_entropy(out.logits.float(), targets[keep], reduction="sum")
     return loss_sum / normaliser, float(loss_sum.detach())
