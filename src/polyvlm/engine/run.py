@@ -56,7 +56,7 @@ def run_recipe(
     if engine == "ray":
         from polyvlm.engine.ray import run_ray
 
-        prepare_output(recipe, root, fresh=True)  # the Ray engine recomputes; see docs/engines.md
+        prepare_output(recipe, root, fresh)
         units = run_ray(recipe, root, ray_address, progress)
     else:
         from polyvlm.engine.local import run_local
