@@ -119,3 +119,110 @@ outputs:
         json.loads((outs[e] / "stats.json").read_text())["metrics"]["translate"] for e in ("local", "ray")
     ]
     assert metrics[0]["calls"] == metrics[1]["calls"] == 24 and metrics[0] == metrics[1]
+
+
+def _translate_recipe(tmp_path, server_url: str, name: str, shards: int = 8, per_shard: int = 10) -> str:
+    """exact_dedup (an aggregate: two phases) then translate (paid calls) over `shards` JSONL files."""
+    from polyvlm.core.records import Message, Sample, record_to_json
+
+    data = tmp_path / "in"
+    data.mkdir(exist_ok=True)
+    for s in range(shards):
+        lines = []
+        for i in range(per_shard):
+            k = (s * per_shard + i) % (shards * per_shard - 7)  # a few repeats for dedup
+            thing = "".join(
+                "bdfgklmnprstvz"[int(d)] for d in str(k)
+            )  # no digits: those are masked in prompts
+            sample = Sample(id=f"s{s}-{i}", language="en", messages=[
+                Message("user", f"Describe the {thing}."), Message("assistant", f"A {thing} in the rain.")])  # fmt: skip
+            lines.append(record_to_json(sample) + "\n")
+        (data / f"part{s:02d}.jsonl").write_text("".join(lines))
+    client = (
+        f"{{backend: openai, base_url: '{server_url}', model: m, cache_path: '{tmp_path}/{name}.sqlite'}}"
+    )
+    recipe = tmp_path / f"{name}.yaml"
+    recipe.write_text(f"""
+inputs: ['{data}/*.jsonl']
+steps:
+  - exact_dedup: {{}}
+  - translate: {{target: fr, batch_size: 4, check_language: false, length_ratio: [0.1, 50], client: {client}}}
+outputs:
+  - write_parquet: {{path: samples}}
+shard_size: 6
+""")
+    return str(recipe)
+
+
+def test_killed_ray_driver_resumes_without_recomputing_or_paying_twice(root, tmp_path, ray_head):
+    """SIGKILL the driver mid-run; the same command finishes the rest: output equal to an uninterrupted run,
+    finished units untouched, and no model call answered twice."""
+    import signal
+    import time
+
+    from fake_openai_server import FakeOpenAIServer
+
+    env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    with FakeOpenAIServer(latency=0.05) as server:
+        recipe = _translate_recipe(tmp_path, server.url, "whole")
+        cmd = [sys.executable, "-m", "polyvlm.cli", "run", recipe, "-o", str(whole), "--quiet"]
+        assert subprocess.run(cmd, cwd=root, env=env, capture_output=True).returncode == 0
+        uninterrupted = server.stats()
+    assert uninterrupted["repeated"] == 0 and uninterrupted["answered"] > 100
+
+    with FakeOpenAIServer(latency=0.05) as server:
+        recipe = _translate_recipe(tmp_path, server.url, "killed")
+        cmd = [sys.executable, "-m", "polyvlm.cli", "run", recipe, "-o", str(killed), "--quiet",
+               "--engine", "ray", "--ray-address", ray_head]  # fmt: skip
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        done_dir = killed / "_state" / "done"
+        deadline = time.time() + 300
+        while time.time() < deadline and len(list(done_dir.glob("p1-*.json"))) < 3:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        finished = {p: p.stat().st_mtime_ns for p in done_dir.glob("*.json")}
+        assert 8 + 3 <= len(finished) < 16, "the kill must land in the middle of the run"
+        assert not (killed / "stats.json").exists()
+        res = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+        assert res.returncode == 0, res.stderr[-3000:]
+        resumed = server.stats()
+    assert parquet_records(str(killed), "samples") == parquet_records(str(whole), "samples")
+    assert side_files(str(killed), "rejects") == side_files(str(whole), "rejects")
+    assert side_files(str(killed), "rejects"), "the dedup must have rejected something (a real second phase)"
+    assert funnel(str(killed)) == funnel(str(whole))
+    ids = [s["id"] for s in parquet_records(str(killed), "samples")]
+    assert len(ids) == len(set(ids)), "no duplicates after resume"
+    assert {p: p.stat().st_mtime_ns for p in finished} == finished, "finished units are not computed again"
+    assert not list(killed.rglob("*.tmp"))
+    # asked twice at most: the requests in flight when the driver died (its job's workers die with it: two
+    # CPUs x batch_size 4). What an unfinished unit had been answered is in the cache; finished units are
+    # not even looked up again.
+    assert resumed["repeated"] <= 8 and resumed["answered"] <= uninterrupted["answered"] + 8
+    assert len(server.answered) == uninterrupted["answered"], "every prompt was answered"
+
+
+def test_two_node_cluster_gives_the_same_output_as_local(root, tmp_path):
+    """A head with no CPUs (the driver's node) and two 1-CPU worker nodes: every block crosses nodes."""
+    from ray.cluster_utils import Cluster
+
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
+    try:
+        for _ in range(2):
+            cluster.add_node(num_cpus=1)
+        cluster.wait_for_nodes()
+        local, ray_out = tmp_path / "local", tmp_path / "ray"
+        cmd = [sys.executable, "-m", "polyvlm.cli", "run", "recipes/demo.yaml", "--quiet"]
+        res = subprocess.run([*cmd, "-o", str(local)], cwd=root, capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr
+        res = subprocess.run([*cmd, "-o", str(ray_out), "--engine", "ray", "--ray-address", cluster.address],
+                             cwd=root, capture_output=True, text=True, timeout=600)  # fmt: skip
+        assert res.returncode == 0, res.stderr[-3000:]
+    finally:
+        cluster.shutdown()
+    assert parquet_records(str(ray_out)) and parquet_records(str(ray_out)) == parquet_records(str(local))
+    assert side_files(str(ray_out), "rejects") == side_files(str(local), "rejects")
+    assert side_files(str(ray_out), "_errors") == side_files(str(local), "_errors")
+    assert funnel(str(ray_out)) == funnel(str(local))
