@@ -226,3 +226,105 @@ def test_two_node_cluster_gives_the_same_output_as_local(root, tmp_path):
     assert side_files(str(ray_out), "rejects") == side_files(str(local), "rejects")
     assert side_files(str(ray_out), "_errors") == side_files(str(local), "_errors")
     assert funnel(str(ray_out)) == funnel(str(local))
+
+
+@pytest.fixture
+def gcs_server(tmp_path):
+    """A real GCS-compatible HTTP server (gcp-storage-emulator) on 127.0.0.1 with a bucket `runs`."""
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "gcp_storage_emulator", "start", "--host", "127.0.0.1",
+                             "--port", str(port), "--in-memory", "--default-bucket", "runs"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            import time
+
+            time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    proc.kill()
+    proc.wait()
+
+
+def _remote_env(gcs: str, staging) -> dict:
+    return {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "STORAGE_EMULATOR_HOST": gcs,
+            "POLYVLM_STAGING": str(staging)}  # fmt: skip
+
+
+def _fetch_run(url: str, local) -> None:
+    from polyvlm.core.remote_fs import download, join_url, list_files
+
+    for rel in list_files(url):
+        download(join_url(url, rel), str(local / rel))
+
+
+def test_inputs_and_outputs_behind_a_url_on_ray_equal_local(
+    root, tmp_path, ray_head, gcs_server, monkeypatch
+):
+    """The demo read from gs://runs/in and written to gs://runs/out on Ray equals a local run of the same inputs."""
+    from polyvlm.core.remote_fs import join_url, upload
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server)
+    for sub in ("warc", "html"):
+        for f in sorted((root / "examples/data" / sub).iterdir()):
+            upload(str(f), join_url("gs://runs/in", sub, f.name))
+    recipe = tmp_path / "demo.yaml"
+    recipe.write_text((root / "recipes/demo.yaml").read_text().replace("examples/data/", "gs://runs/in/"))
+    env = _remote_env(gcs_server, tmp_path / "staging")
+    cmd = [sys.executable, "-m", "polyvlm.cli", "run", str(recipe), "--quiet"]
+    local = tmp_path / "local"
+    res = subprocess.run([*cmd, "-o", str(local)], cwd=root, env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-3000:]
+    res = subprocess.run([*cmd, "-o", "gs://runs/out", "--engine", "ray", "--ray-address", ray_head],
+                         cwd=root, env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert res.returncode == 0, res.stderr[-3000:]
+    fetched = tmp_path / "fetched"
+    _fetch_run("gs://runs/out", fetched)
+    docs = parquet_records(str(fetched))
+    assert docs and docs == parquet_records(str(local))
+    assert {d["provenance"]["source"].split("/in/")[0] for d in docs} == {"gs://runs"}
+    assert side_files(str(fetched), "rejects") == side_files(str(local), "rejects")
+    assert funnel(str(fetched)) == funnel(str(local))
+    assert (fetched / "report.html").exists() and (fetched / "manifest.json").exists()
+    assert not list((tmp_path / "staging").rglob("*.parquet")), "published outputs leave the staging copy"
+
+
+def test_killed_run_with_a_url_output_resumes_on_another_machine(
+    root, tmp_path, ray_head, gcs_server, monkeypatch
+):
+    """Kill the driver; resume with an empty staging directory (another machine): the URL holds the checkpoint."""
+    import signal
+    import time
+
+    from fake_openai_server import FakeOpenAIServer
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server)
+    with FakeOpenAIServer(latency=0.05) as server:
+        recipe = _translate_recipe(tmp_path, server.url, "remote")
+        whole = tmp_path / "whole"
+        cmd = [sys.executable, "-m", "polyvlm.cli", "run", recipe, "--quiet", "--engine", "ray",
+               "--ray-address", ray_head]  # fmt: skip
+        env = _remote_env(gcs_server, tmp_path / "staging-a")
+        assert (
+            subprocess.run([*cmd, "-o", str(whole)], cwd=root, env=env, capture_output=True).returncode == 0
+        )
+        proc = subprocess.Popen([*cmd, "-o", "gs://runs/killed"], cwd=root, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)  # fmt: skip
+        done_dir = tmp_path / "staging-a"
+        deadline = time.time() + 300
+        while time.time() < deadline and len(list(done_dir.rglob("_state/done/p1-*.json"))) < 3:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        env = _remote_env(gcs_server, tmp_path / "staging-b")
+        res = subprocess.run([*cmd, "-o", "gs://runs/killed"], cwd=root, env=env, capture_output=True, text=True,
+                             timeout=600)  # fmt: skip
+        assert res.returncode == 0, res.stderr[-3000:]
+    fetched = tmp_path / "fetched"
+    _fetch_run("gs://runs/killed", fetched)
+    assert parquet_records(str(fetched), "samples") == parquet_records(str(whole), "samples")
+    assert side_files(str(fetched), "rejects") == side_files(str(whole), "rejects")
+    assert funnel(str(fetched)) == funnel(str(whole))
+    assert len(list((tmp_path / "staging-b").rglob("_state/done/*.json"))) == 16

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import os
 import pickle
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -19,25 +20,45 @@ from tqdm import tqdm
 
 from polyvlm.core.errors import RecipeError
 from polyvlm.core.recipe import Recipe
+from polyvlm.core.remote_fs import download, join_url
 from polyvlm.core.step import Aggregate, ReadStep
 from polyvlm.engine.ordered_sinks import OrderedSinks
 from polyvlm.engine.row_table import rows_to_table, table_to_rows
 from polyvlm.engine.rows import Row, apply_aggregate, apply_steps, observe_rows, read_rows, rows_from_jsonl
 from polyvlm.engine.units import Phase, RunDir, merge_partials, metrics_before, metrics_growth, phases
 
+# where workers find remote inputs and outputs (credentials are passed, never logged)
+STORAGE_ENV = ("STORAGE_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
+               "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION")  # fmt: skip
 CHUNK = 256  # rows per block: what one worker holds of a shard at a time
 
 
 class _Source:
     """map_batches UDF: shard ids in, each shard's rows out in numbered chunks (streamed, bounded memory)."""
 
-    def __init__(self, root: str, phase: int, readers: list[ReadStep], paths: list[str]) -> None:
-        self.root, self.phase, self.readers, self.paths = root, phase, readers, paths
+    def __init__(
+        self, root: str, phase: int, readers: list[ReadStep], paths: list[str], state_url: str | None
+    ):
+        self.root, self.phase, self.readers, self.paths, self.state_url = (
+            root,
+            phase,
+            readers,
+            paths,
+            state_url,
+        )
 
     def _rows(self, shard: int) -> Iterator[Row]:
         if self.phase == 0:
-            return read_rows(shard, self.paths[shard], self.readers[shard])
-        return rows_from_jsonl(RunDir(self.root).spill(self.phase - 1, shard), self.phase)
+            yield from read_rows(shard, self.paths[shard], self.readers[shard])
+            return
+        spill = RunDir(self.root).spill(self.phase - 1, shard)
+        if self.state_url is None:  # the driver's output directory is shared with the workers
+            yield from rows_from_jsonl(spill, self.phase)
+            return
+        with tempfile.TemporaryDirectory(prefix="polyvlm-spill-") as tmp:  # from the URL, on any node
+            local = os.path.join(tmp, os.path.basename(spill))
+            download(join_url(self.state_url, os.path.relpath(spill, self.root).replace(os.sep, "/")), local)
+            yield from rows_from_jsonl(local, self.phase)
 
     def __call__(self, batch: pa.Table) -> Iterator[pa.Table]:
         for shard in batch.column("shard").to_pylist():
@@ -109,6 +130,9 @@ def connect(address: str | None) -> None:
     if ray.is_initialized():
         return
     kwargs: dict[str, Any] = {"ignore_reinit_error": True, "log_to_driver": False, "include_dashboard": False}
+    storage_env = {k: os.environ[k] for k in STORAGE_ENV if k in os.environ}
+    if storage_env:  # workers started by the cluster do not inherit the driver's environment
+        kwargs["runtime_env"] = {"env_vars": storage_env}
     if address:
         try:
             ray.init(address=address, **{k: v for k, v in kwargs.items() if k != "include_dashboard"})
@@ -130,8 +154,8 @@ def _merged_state(root: str, agg: Aggregate | None, phase: int) -> Any:
         return ray.put(pickle.load(f))
 
 
-def _run_phase(recipe: Recipe, root: str, phase: Phase, todo: list[int], bar: tqdm,
-               units: list[dict[str, Any]]) -> None:  # fmt: skip
+def _run_phase(recipe: Recipe, root: str, phase: Phase, todo: list[int], bar: tqdm, units: list[dict[str, Any]],
+               on_commit: Callable[[], None] | None, state_url: str | None) -> None:  # fmt: skip
     import ray
 
     shards = recipe.shards
@@ -141,12 +165,14 @@ def _run_phase(recipe: Recipe, root: str, phase: Phase, todo: list[int], bar: tq
     def on_unit(shard: int, stats: dict[str, Any]) -> None:
         units.append({"phase": phase.index, "shard": shard, "stats": stats})
         bar.update()
+        if on_commit is not None:
+            on_commit()
 
     sinks = OrderedSinks(
         root, phase, last, [r.label for r in readers], recipe.outputs, recipe.shard_size, on_unit
     )
     ds = ray.data.from_items([{"shard": s} for s in todo], override_num_blocks=len(todo))
-    ds = ds.map_batches(_Source(root, phase.index, readers, [p for p, _ in shards]), batch_size=1,
+    ds = ds.map_batches(_Source(root, phase.index, readers, [p for p, _ in shards], state_url), batch_size=1,
                         batch_format="pyarrow")  # fmt: skip
     ds = ds.map_batches(_Phase(phase, _merged_state(root, phase.apply, phase.index)), batch_size=None,
                         batch_format="pyarrow")  # fmt: skip
@@ -164,9 +190,17 @@ def _run_phase(recipe: Recipe, root: str, phase: Phase, todo: list[int], bar: tq
 
 
 def run_ray(
-    recipe: Recipe, root: str, address: str | None = None, progress: bool = True
+    recipe: Recipe,
+    root: str,
+    address: str | None = None,
+    progress: bool = True,
+    on_commit: Callable[[], None] | None = None,
+    state_url: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Run the unfinished units on Ray Data, phase by phase; returns all units' stats (earlier or now)."""
+    """Run the unfinished units on Ray Data, phase by phase; returns all units' stats (earlier or now).
+
+    `on_commit` is called after each unit is committed; with `state_url` (a remote output the driver
+    publishes to), workers read the spills between phases from there rather than from `root`."""
     connect(address)  # before `import ray`: it sets the auth mode Ray reads at import
     import ray
 
@@ -188,7 +222,9 @@ def run_ray(
         desc = f"ray phase {phase.index + 1}/{len(plan)}" if len(plan) > 1 else "ray shards"
         with tqdm(total=n, initial=n - len(todo), desc=desc, unit="shard", disable=not progress) as bar:
             if todo:
-                _run_phase(recipe, root, phase, todo, bar, units)
+                _run_phase(recipe, root, phase, todo, bar, units, on_commit, state_url)
         if phase.observe is not None and not os.path.exists(rd.merged(phase.index + 1)):
             merge_partials(root, phase, n)
+            if on_commit is not None:
+                on_commit()
     return units
