@@ -23,15 +23,28 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def ray_head():
+    """A Ray head on 127.0.0.1, ended by ending its `ray start --block` (never `ray stop`: that ends every
+    Ray on the machine, other users' too)."""
+    import time
+
     ray_bin = shutil.which("ray", path=os.path.dirname(sys.executable))
     port = _free_port()
     env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
-    start = [ray_bin, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}", "--num-cpus=2",
-             "--include-dashboard=false", "--disable-usage-stats"]  # fmt: skip
-    res = subprocess.run(start, env=env, capture_output=True, text=True, timeout=180)
-    assert res.returncode == 0, res.stdout + res.stderr
+    start = [ray_bin, "start", "--head", "--block", "--node-ip-address=127.0.0.1", f"--port={port}",
+             "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats"]  # fmt: skip
+    proc = subprocess.Popen(start, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 180
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    assert proc.poll() is None, "ray start --head failed"
+    time.sleep(2)  # the raylet registers after the GCS port opens
     yield f"127.0.0.1:{port}"
-    subprocess.run([ray_bin, "stop", "--force"], env=env, capture_output=True, timeout=120)
+    proc.terminate()
+    proc.wait(120)
 
 
 def test_ray_engine_gives_the_same_records_as_local(root, tmp_path, ray_head):
@@ -217,8 +230,10 @@ def test_two_node_cluster_gives_the_same_output_as_local(root, tmp_path):
         cmd = [sys.executable, "-m", "polyvlm.cli", "run", "recipes/demo.yaml", "--quiet"]
         res = subprocess.run([*cmd, "-o", str(local)], cwd=root, capture_output=True, text=True)
         assert res.returncode == 0, res.stderr
+        # this test cluster runs without token auth: say so, or a token left by `ray start` would be used
+        env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
         res = subprocess.run([*cmd, "-o", str(ray_out), "--engine", "ray", "--ray-address", cluster.address],
-                             cwd=root, capture_output=True, text=True, timeout=600)  # fmt: skip
+                             cwd=root, env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
         assert res.returncode == 0, res.stderr[-3000:]
     finally:
         cluster.shutdown()

@@ -91,7 +91,14 @@ class _Phase:
             _STATES[key] = ray.get(self.state_ref)
         return _STATES[key]
 
-    def __call__(self, block: pa.Table) -> pa.Table:
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        # Ray Data may hand over several blocks as one batch: each chunk is run (and labelled) on its own
+        keys = list(zip(batch.column("shard").to_pylist(), batch.column("chunk").to_pylist(), strict=True))
+        starts = [i for i in range(len(keys)) if i == 0 or keys[i] != keys[i - 1]] + [len(keys)]
+        tables = [self._chunk(batch.slice(a, b - a)) for a, b in zip(starts, starts[1:], strict=False)]
+        return pa.concat_tables(tables) if tables else batch
+
+    def _chunk(self, block: pa.Table) -> pa.Table:
         phase = self.phase
         chunk, last = block.column("chunk")[0].as_py(), block.column("last")[0].as_py()
         rows: Iterator[Row] = iter(table_to_rows(block))
@@ -142,7 +149,7 @@ def connect(address: str | None) -> None:
                 "`ray start --head --node-ip-address=127.0.0.1`, or omit --ray-address to run a local Ray"
             ) from None
     else:
-        ray.init(num_cpus=os.cpu_count(), **kwargs)
+        ray.init(address="local", num_cpus=os.cpu_count(), **kwargs)  # a new one, not any found running
 
 
 def _merged_state(root: str, agg: Aggregate | None, phase: int) -> Any:
@@ -183,6 +190,9 @@ def _run_phase(recipe: Recipe, root: str, phase: Phase, todo: list[int], bar: tq
     except BaseException:
         sinks.abort()
         raise
+    if sinks.open:  # a chunk never came: refuse to publish a shard with rows missing
+        sinks.abort()
+        raise RuntimeError(f"the Ray pipeline ended without the last chunk of shards {sorted(sinks.open)}")
     done = {u["shard"] for u in units if u["phase"] == phase.index}
     for shard in todo:  # a file that yielded no row at all still gets its (empty) unit
         if shard not in done:
