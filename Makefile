@@ -73,6 +73,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/eval_scoring.py
 	$(VENV)/bin/python benchmarks/train_step.py
 	$(VENV)/bin/python benchmarks/near_dup.py
+	$(VENV)/bin/python benchmarks/engines.py
 
 clean:
 	rm -rf runs .pytest_cache examples/data/ja-crawl examples/data/eu-crawl
