@@ -4,9 +4,9 @@ Workloads, each at two input sizes (memory must not grow with the input):
   demo   recipes/demo.yaml's steps on WARC shards made by concatenating the bundled WARC files
   pairs  recipes/ja-pairs.yaml on a crawl of generated Japanese pages whose <img> URLs are served
          by the bundled photos (examples/build_crawl.py's builder), `--pair-images` images in all
-Resume: the larger size of each workload on Ray, the driver killed (SIGKILL) once ~50% of the units
-are done, then the same command; the work done again is the rows of the units that were open at the
-kill (their sinks' temporary files name them), as a fraction of all rows.
+Resume: the larger size of each workload on Ray, the driver killed (SIGKILL) at ~50% of an
+uninterrupted run's wall time, then the same command; the work done again is the rows of the units
+that were open at the kill (their sinks' temporary files name them), as a fraction of all rows.
 
 Inputs go to --data-dir (outside the repository; built once, reused). Ray is a local Ray started by the
 driver, so every Ray process (GCS, raylet, workers) is in the driver's process tree and in the sum.
@@ -167,7 +167,7 @@ def run(recipe: Path, out: Path, engine: str, fresh: bool = True) -> dict:
 
 
 def resume(recipe: Path, out: Path, at: float) -> dict:
-    """Kill the Ray driver once `at` of the units are done, run again; what was done twice."""
+    """Kill the Ray driver at `at` of an uninterrupted run's time, run again; what was done twice."""
     env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
     cmd = [
         sys.executable,
@@ -187,7 +187,8 @@ def resume(recipe: Path, out: Path, at: float) -> dict:
     start = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     done_dir = out / "_state" / "done"
-    while proc.poll() is None and len(list(done_dir.glob("*.json"))) < at * units:
+    # killed at `at` of the uninterrupted wall time (a unit count would land on a phase boundary)
+    while proc.poll() is None and time.monotonic() - start < at * whole["seconds"]:
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -222,7 +223,8 @@ def main() -> None:
     ap.add_argument("--pair-shards", type=int, default=20, help="WARC files of the pair crawl")
     ap.add_argument("--only", choices=["demo", "pairs"], help="one workload")
     ap.add_argument("--no-resume", action="store_true", help="skip the kill-and-resume measurement")
-    ap.add_argument("--resume-at", type=float, default=0.5, help="fraction of units done at the kill")
+    ap.add_argument("--resume-at", type=float, default=0.5, help="kill at this fraction of the run's time")
+    ap.add_argument("--resume-only", action="store_true", help="only the kill-and-resume measurement")
     ap.add_argument("--json", help="also write the figures here")
     args = ap.parse_args()
     data = Path(args.data_dir)
@@ -235,7 +237,7 @@ def main() -> None:
     if args.only in (None, "pairs"):
         plans += [("pairs", build_pairs(data, n, args.pair_shards), pairs_recipe) for n in args.pair_images]
     try:
-        for name, inputs, make_recipe in plans:
+        for name, inputs, make_recipe in [] if args.resume_only else plans:
             recipe = make_recipe(inputs, work)
             size_mb = sum(f.stat().st_size for f in inputs.glob("*.warc.gz")) / 2**20
             row = {
