@@ -79,6 +79,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/near_dup.py
 	$(VENV)/bin/python benchmarks/review_load.py
 	$(VENV)/bin/python benchmarks/render.py
+	$(VENV)/bin/python benchmarks/engines.py
 
 clean:
 	rm -rf runs .pytest_cache examples/data/ja-crawl examples/data/eu-crawl

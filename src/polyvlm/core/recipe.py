@@ -13,6 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from polyvlm.core.errors import RecipeError
+from polyvlm.core.remote_fs import glob_remote, is_remote
 from polyvlm.core.step import REGISTRY, Aggregate, ReadStep, Step, WriteStep, param_type
 
 TOP_KEYS = {
@@ -206,7 +207,10 @@ def parse_recipe(text: str, where: str, check_inputs: bool = True) -> Recipe:
                 f"unknown input key {sorted(extra)[0]!r}; valid keys: path, reader, params",
             )
         pattern = str(entry["path"])
-        files = sorted(f for f in glob.glob(pattern, recursive=True) if os.path.isfile(f))
+        if is_remote(pattern):
+            files = glob_remote(pattern)
+        else:
+            files = sorted(f for f in glob.glob(pattern, recursive=True) if os.path.isfile(f))
         if check_inputs and not files:
             raise ck.fail(
                 path, f"input {pattern!r} matches no file (relative paths are taken from {os.getcwd()})"

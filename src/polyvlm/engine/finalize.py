@@ -11,6 +11,7 @@ from importlib import metadata
 from typing import Any
 
 from polyvlm.core.recipe import Recipe
+from polyvlm.core.remote_fs import file_size
 from polyvlm.core.stats import merge_unit_stats
 from polyvlm.engine.units import phases, step_order
 from polyvlm.io.atomic import write_atomic, write_json_atomic
@@ -74,7 +75,7 @@ def finalize_run(
         "engine": engine,
         "seed": recipe.seed,
         "shard_size": recipe.shard_size,
-        "inputs": [{"path": p, "bytes": os.path.getsize(p), "reader": r.name} for p, r in recipe.shards],
+        "inputs": [{"path": p, "bytes": file_size(p), "reader": r.name} for p, r in recipe.shards],
         "versions": package_versions(),
         "command": " ".join(sys.argv),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

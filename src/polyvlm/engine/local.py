@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
@@ -36,9 +37,15 @@ def _run_phase(recipe: Recipe, root: str, phase: Phase, last: bool, todo: list[i
 
 
 def run_local(
-    recipe: Recipe, root: str, workers: int | None = None, progress: bool = True
+    recipe: Recipe,
+    root: str,
+    workers: int | None = None,
+    progress: bool = True,
+    on_commit: Callable[[], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Run every unfinished unit, phase by phase; returns all units' stats (finished earlier or now)."""
+    """Run every unfinished unit, phase by phase; returns all units' stats (finished earlier or now).
+
+    `on_commit` is called after each unit finishes (a remote output publishes it then)."""
     rd = RunDir(root)
     n = len(recipe.shards)
     plan = phases(recipe)
@@ -57,6 +64,10 @@ def run_local(
             last = phase.index == len(plan) - 1
             for shard, stats in _run_phase(recipe, root, phase, last, todo, workers, bar):
                 units.append({"phase": phase.index, "shard": shard, "stats": stats})
+                if on_commit is not None:
+                    on_commit()
         if phase.observe is not None and not os.path.exists(rd.merged(phase.index + 1)):
             merge_partials(root, phase, n)
+            if on_commit is not None:
+                on_commit()
     return units

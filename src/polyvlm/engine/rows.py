@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from polyvlm.core.errors import StopRun
 from polyvlm.core.records import Record, record_from_json, record_to_json
+from polyvlm.core.remote_fs import download, is_remote
 from polyvlm.core.step import (
     Aggregate,
     BatchStep,
@@ -81,7 +85,22 @@ def _error_text(e: BaseException) -> str:
 
 
 def read_rows(shard: int, path: str, reader: ReadStep) -> Iterator[Row]:
-    """The rows of one input file; a reader that raises ends the file with an error row, not the run."""
+    """The rows of one input file (local, or a URL fetched to a local copy first); never raises."""
+    if not is_remote(path):
+        yield from _read_local(shard, path, path, reader)
+        return
+    with tempfile.TemporaryDirectory(prefix="polyvlm-input-") as tmp:
+        local = os.path.join(tmp, os.path.basename(path.split("?", 1)[0]))  # readers look at the suffix
+        try:
+            download(path, local)
+        except Exception as e:  # noqa: BLE001 — an unreachable file ends its shard, not the run
+            yield Row(shard, 0, None, 0, ERROR, reader.label, "reader_failed", f"{path}: {_error_text(e)}")
+            return
+        yield from _read_local(shard, local, path, reader)
+
+
+def _read_local(shard: int, path: str, source: str, reader: ReadStep) -> Iterator[Row]:
+    """A reader that raises ends the file with an error row, not the run; records name `source`."""
     reader.ensure_setup()
     idx = 0
     try:
@@ -89,10 +108,20 @@ def read_rows(shard: int, path: str, reader: ReadStep) -> Iterator[Row]:
             if isinstance(item, ReadIssue):
                 yield Row(shard, idx, None, 0, item.kind, reader.label, item.reason, item.detail)
             else:
+                if source != path:
+                    _name_after_url(item, path, source)
                 yield Row(shard, idx, item)
             idx += 1
     except Exception as e:  # noqa: BLE001
-        yield Row(shard, idx, None, 0, ERROR, reader.label, "reader_failed", f"{path}: {_error_text(e)}")
+        yield Row(shard, idx, None, 0, ERROR, reader.label, "reader_failed", f"{source}: {_error_text(e)}")
+
+
+def _name_after_url(record: Record, local: str, url: str) -> None:
+    """A record read from the local copy of a URL names the URL, as if the reader had read the URL itself."""
+    if record.provenance.source == local:
+        record.provenance.source = url
+    if record.id == hashlib.sha1(local.encode()).hexdigest()[:20]:  # read_html names a page by its path
+        record.id = hashlib.sha1(url.encode()).hexdigest()[:20]
 
 
 def _verdict(row: Row, step: Step, result: Record | Drop) -> Row:

@@ -9,8 +9,10 @@ from typing import Any
 
 from polyvlm.core.errors import RecipeError
 from polyvlm.core.recipe import Recipe
+from polyvlm.core.remote_fs import is_remote
 from polyvlm.engine.catalog import load_builtin_steps
 from polyvlm.engine.finalize import finalize_run
+from polyvlm.engine.remote_run import RemoteRun
 from polyvlm.io.atomic import write_atomic
 
 ENGINES = ("local", "ray")
@@ -53,14 +55,21 @@ def run_recipe(
         step.check()  # a missing model or bad path stops the run before any work
     root = output or recipe.output_dir
     started = time.time()
+    remote = RemoteRun(root, fresh) if is_remote(root) else None
+    work = remote.local if remote else root  # a URL output is staged locally, published unit by unit
+    publish = remote.publish if remote else None
+    prepare_output(recipe, work, fresh)
     if engine == "ray":
         from polyvlm.engine.ray import run_ray
 
-        prepare_output(recipe, root, fresh=True)  # the Ray engine recomputes; see docs/engines.md
-        units = run_ray(recipe, root, ray_address, progress)
+        units = run_ray(
+            recipe, work, ray_address, progress, on_commit=publish, state_url=root if remote else None
+        )
     else:
         from polyvlm.engine.local import run_local
 
-        prepare_output(recipe, root, fresh)
-        units = run_local(recipe, root, workers, progress)
-    return finalize_run(recipe, root, units, engine, started)
+        units = run_local(recipe, work, workers, progress, on_commit=publish)
+    stats = finalize_run(recipe, work, units, engine, started)
+    if remote:
+        remote.publish()
+    return stats
