@@ -40,7 +40,7 @@ def command(server: FakeOpenAIServer, data: Path, out: Path) -> list[str]:
             "--judge", f"openai:judge@{server.url}", "--concurrency", "1", "--quiet", "-o", str(out)]  # fmt: skip
 
 
-def run_until(cmd: list[str], done, seen, timeout: float = 60.0) -> None:
+def run_until(cmd: list[str], done, seen, timeout: float = 180.0) -> None:
     """Start the run; SIGKILL it as soon as `done()` holds."""
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + timeout

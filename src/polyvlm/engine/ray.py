@@ -222,13 +222,7 @@ def run_ray(
     plan = phases(recipe)
     units: list[dict[str, Any]] = []
     for phase in plan:
-        todo = []
-        for shard in range(n):
-            done = rd.load_done(phase.index, shard)
-            if done is None:
-                todo.append(shard)
-            else:
-                units.append({"phase": phase.index, "shard": shard, "stats": done})
+        todo = rd.unfinished(phase.index, n, units)
         desc = f"ray phase {phase.index + 1}/{len(plan)}" if len(plan) > 1 else "ray shards"
         with tqdm(total=n, initial=n - len(todo), desc=desc, unit="shard", disable=not progress) as bar:
             if todo:

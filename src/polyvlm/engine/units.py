@@ -74,6 +74,17 @@ class RunDir:
         with open(path, encoding="utf-8") as f:
             return json.load(f)
 
+    def unfinished(self, phase: int, shards: int, units: list[dict[str, Any]]) -> list[int]:
+        """The shards of a phase still to run; the finished ones' stats are appended to `units`."""
+        todo = []
+        for shard in range(shards):
+            done = self.load_done(phase, shard)
+            if done is None:
+                todo.append(shard)
+            else:
+                units.append({"phase": phase, "shard": shard, "stats": done})
+        return todo
+
 
 def run_unit(
     root: str,

@@ -6,34 +6,22 @@ matrix is another step's job (image_sentence_similarity).
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 
-from polyvlm.clients.clip import ClipSpec, ModelUnavailable, UnloadableImage, check_scorer, load_scorer
-from polyvlm.core.errors import RecipeError
+from polyvlm.clients.clip import UnloadableImage, load_scorer
 from polyvlm.core.records import Document, ImageRef, Pair, Record
-from polyvlm.core.step import BatchParams, BatchStep, Drop, register
+from polyvlm.core.step import BatchStep, Drop, register
+from polyvlm.image.clip_model_params import ClipModelParams, check_clip_model
 from polyvlm.image.image_drops import apply_verdicts, image_drop_metrics
 
 
-class ClipScoreParams(BatchParams):
+class ClipScoreParams(ClipModelParams):
     """Parameters of clip_score."""
 
-    model: str
-    """hub name (must be in the local Hugging Face cache) or local directory; open_clip also takes hf-hub:NAME"""
-    backend: Literal["transformers", "open_clip"] = "transformers"
-    """library that loads the model"""
-    pretrained: str = ""
-    """open_clip only, with an architecture name as model: a pretrained tag or a checkpoint file"""
     batch_size: int = Field(32, ge=1)
     """records per model call"""
     score_name: str = "clip"
     """key of the score in image.scores"""
-    allow_download: bool = False
-    """let the hub client download a model that is not cached (off: a missing model stops the run at once)"""
-    trust_remote_code: bool = False
-    """transformers only: run the model repository's own code (some Japanese CLIPs need it)"""
 
 
 @register
@@ -43,18 +31,11 @@ class ClipScore(BatchStep):
     name = "clip_score"
     Params = ClipScoreParams
 
-    def _spec(self) -> ClipSpec:
-        p = self.params
-        return ClipSpec(p.model, p.backend, p.pretrained, p.allow_download, p.trust_remote_code)
-
     def check(self) -> None:
-        try:
-            check_scorer(self._spec())
-        except ModelUnavailable as e:
-            raise RecipeError(f"step {self.label}: {e}") from None
+        check_clip_model(self.label, self.params)
 
     def setup(self) -> None:
-        self._scorer = load_scorer(self._spec())
+        self._scorer = load_scorer(self.params.clip_spec())
 
     def metrics(self) -> dict[str, float]:
         return image_drop_metrics(self)

@@ -7,30 +7,18 @@ whose best sentence scores below `min_similarity` (the paper's 0.20) leaves the 
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 
-from polyvlm.clients.clip import ClipSpec, ModelUnavailable, UnloadableImage, check_scorer, load_scorer
-from polyvlm.core.errors import RecipeError
+from polyvlm.clients.clip import UnloadableImage, load_scorer
 from polyvlm.core.records import Document, Record
-from polyvlm.core.step import BatchParams, BatchStep, Drop, register
+from polyvlm.core.step import BatchStep, Drop, register
+from polyvlm.image.clip_model_params import ClipModelParams, check_clip_model
 from polyvlm.image.image_drops import SIMILARITY_MATRIX, apply_verdicts, image_drop_metrics
 
 
-class ImageSentenceSimilarityParams(BatchParams):
+class ImageSentenceSimilarityParams(ClipModelParams):
     """Parameters of image_sentence_similarity."""
 
-    model: str
-    """CLIP model: hub name (in the local Hugging Face cache) or local directory, as clip_score takes it"""
-    backend: Literal["transformers", "open_clip"] = "transformers"
-    """library that loads the model"""
-    pretrained: str = ""
-    """open_clip only, with an architecture name as model: a pretrained tag or a checkpoint file"""
-    allow_download: bool = False
-    """let the hub client download a model that is not cached"""
-    trust_remote_code: bool = False
-    """transformers only: run the model repository's own code"""
     min_similarity: float = 0.20
     """an image whose most similar sentence scores below this leaves the document (low_sentence_similarity)"""
     batch_size: int = Field(8, ge=1)
@@ -44,22 +32,16 @@ class ImageSentenceSimilarity(BatchStep):
     name = "image_sentence_similarity"
     Params = ImageSentenceSimilarityParams
 
-    def _spec(self) -> ClipSpec:
-        p = self.params
-        return ClipSpec(p.model, p.backend, p.pretrained, p.allow_download, p.trust_remote_code)
-
     def check(self) -> None:
-        try:
-            check_scorer(self._spec())
-        except ModelUnavailable as e:
-            raise RecipeError(
-                f"step {self.label}: {e}. Without a CLIP model, place images where the page has them "
-                "(the dom placement mode: the step dom_placement instead of image_sentence_similarity "
-                "and assign_images)"
-            ) from None
+        check_clip_model(
+            self.label,
+            self.params,
+            ". Without a CLIP model, place images where the page has them (the dom placement mode: the step "
+            "dom_placement instead of image_sentence_similarity and assign_images)",
+        )
 
     def setup(self) -> None:
-        self._scorer = load_scorer(self._spec())
+        self._scorer = load_scorer(self.params.clip_spec())
 
     def metrics(self) -> dict[str, float]:
         return image_drop_metrics(self)
