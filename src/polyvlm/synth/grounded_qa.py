@@ -10,7 +10,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from polyvlm.clients.chat import ChatRequest
-from polyvlm.core.records import ImageRef, Record, Sample
+from polyvlm.core.records import ImageRef, Record, Sample, qa_messages
 from polyvlm.core.step import Drop
 from polyvlm.synth.generator_step import GeneratorParams, GeneratorStep
 from polyvlm.synth.grounding import ungrounded
@@ -75,3 +75,13 @@ class GroundedQa(GeneratorStep):
             if why:
                 return Drop(self.drop_reason, f"{why} (Q: {question[:80]})")
         return pairs
+
+    def sample_with_qa(self, record: Sample, text: str, task: str) -> Sample | Drop:
+        """The sample itself, its first image kept, now holding the checked QA as a conversation of `task`."""
+        pairs = self.checked_pairs(record, text)
+        if isinstance(pairs, Drop):
+            return pairs
+        record.images = record.images[:1]
+        record.messages = qa_messages(pairs)
+        record.task = task
+        return record

@@ -7,7 +7,7 @@ as grounding; answers quoting or citing numbers absent from the text layer are d
 
 from __future__ import annotations
 
-from polyvlm.core.records import ImageRef, Record, Sample, qa_messages
+from polyvlm.core.records import ImageRef, Record, Sample
 from polyvlm.core.step import Drop, register
 from polyvlm.synth.grounded_qa import GroundedQa, GroundedQaParams
 
@@ -31,10 +31,4 @@ class PageQa(GroundedQa):
 
     def parse(self, record: Record, text: str) -> Sample | Drop:
         assert isinstance(record, Sample)
-        pairs = self.checked_pairs(record, text)
-        if isinstance(pairs, Drop):
-            return pairs
-        record.images = record.images[:1]
-        record.messages = qa_messages(pairs)
-        record.task = "page_qa"
-        return record
+        return self.sample_with_qa(record, text, "page_qa")

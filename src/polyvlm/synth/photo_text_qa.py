@@ -7,7 +7,7 @@ scene text pass on untouched, to photo_qa.
 
 from __future__ import annotations
 
-from polyvlm.core.records import ImageRef, Record, Sample, qa_messages
+from polyvlm.core.records import ImageRef, Record, Sample
 from polyvlm.core.step import Drop, register
 from polyvlm.synth.grounded_qa import GroundedQa, GroundedQaParams
 
@@ -37,10 +37,4 @@ class PhotoTextQa(GroundedQa):
 
     def parse(self, record: Record, text: str) -> Sample | Drop:
         assert isinstance(record, Sample)
-        pairs = self.checked_pairs(record, text)
-        if isinstance(pairs, Drop):
-            return pairs
-        record.images = record.images[:1]
-        record.messages = qa_messages(pairs)
-        record.task = "photo_text_qa"
-        return record
+        return self.sample_with_qa(record, text, "photo_text_qa")
