@@ -11,7 +11,11 @@ time plus the resumed run's beyond one uninterrupted run (that also holds a seco
 Inputs go to --data-dir (outside the repository; built once, reused). Ray is a local Ray started by the
 driver, so every Ray process (GCS, raylet, workers) is in the driver's process tree and in the sum.
 
-Run: .venv/bin/python benchmarks/engines.py [--demo-mb 1024 512] [--pair-images 20000 10000]
+Both sizes of a workload are cut into input files of the same size (--shard-mb, --pair-file-images), so
+only the number of files differs between them. The uninterrupted Ray run of the comparison is the one the
+resume is measured against.
+
+Run: .venv/bin/python benchmarks/engines.py [--demo-mb 1024 256] [--pair-images 20000 5000]
      [--only demo|pairs] [--no-resume] [--data-dir /work/bench-data]
 """
 
@@ -43,7 +47,7 @@ IMAGES_PER_PAGE = 20
 
 def build_demo(data: Path, mb: int, shard_mb: int) -> Path:
     """WARC shards of about shard_mb each, `mb` in all: the bundled WARCs' gzip members, concatenated."""
-    out = data / f"demo-{mb}mb"
+    out = data / f"demo-{mb}mb-in-{shard_mb}mb-files"
     if out.exists():
         return out
     blob = b"".join((REPO / "examples/data/warc" / n).read_bytes() for n in GOOD_WARCS)
@@ -57,9 +61,11 @@ def build_demo(data: Path, mb: int, shard_mb: int) -> Path:
     return out
 
 
-def build_pairs(data: Path, images: int, shards: int) -> Path:
-    """A crawl of generated pages, IMAGES_PER_PAGE <img> with distinct Japanese alt texts and URLs each."""
-    out = data / f"pairs-{images}img"
+def build_pairs(data: Path, images: int, per_file: int) -> Path:
+    """A crawl of generated pages, IMAGES_PER_PAGE <img> with distinct Japanese alt texts and URLs each,
+    in WARC files of `per_file` images each."""
+    shards = max(1, images // per_file)
+    out = data / f"pairs-{images}img-in-{per_file}img-files"
     if out.exists():
         return out
     sys.path.insert(0, str(REPO / "examples"))
@@ -166,8 +172,11 @@ def run(recipe: Path, out: Path, engine: str, fresh: bool = True) -> dict:
             "funnel": [stats[k] for k in ("read", "steps", "written", "totals")]}  # fmt: skip
 
 
-def resume(recipe: Path, out: Path, at: float) -> dict:
-    """Kill the Ray driver at `at` of an uninterrupted run's time, run again; what was done twice."""
+def resume(recipe: Path, out: Path, at: float, whole: tuple[dict, Path] | None = None) -> dict:
+    """Kill the Ray driver at `at` of an uninterrupted run's time, run again; what was done twice.
+
+    `whole` is the uninterrupted Ray run of the same recipe (figures, output) when this invocation has
+    already made one; otherwise one is made first."""
     env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
     cmd = [
         sys.executable,
@@ -181,9 +190,11 @@ def resume(recipe: Path, out: Path, at: float) -> dict:
         "--engine",
         "ray",
     ]
-    whole = run(recipe, out, "ray")
-    units = len(list((out / "_state" / "done").glob("*.json")))
-    shutil.rmtree(out)  # the markers counted below must be this run's
+    if whole is None:
+        whole = run(recipe, out, "ray"), out
+    whole, whole_out = whole
+    units = len(list((whole_out / "_state" / "done").glob("*.json")))
+    shutil.rmtree(out, ignore_errors=True)  # the markers counted below must be this run's
     start = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     done_dir = out / "_state" / "done"
@@ -209,10 +220,10 @@ def main() -> None:
     ap.add_argument(
         "--data-dir", default="/work/bench-data", help="where inputs are built (outside the repo)"
     )
-    ap.add_argument("--demo-mb", type=int, nargs="+", default=[1024, 512], help="WARC sizes (MB) for demo")
-    ap.add_argument("--shard-mb", type=int, default=32, help="size of one WARC shard (MB)")
-    ap.add_argument("--pair-images", type=int, nargs="+", default=[20000, 10000], help="images in the crawl")
-    ap.add_argument("--pair-shards", type=int, default=20, help="WARC files of the pair crawl")
+    ap.add_argument("--demo-mb", type=int, nargs="+", default=[1024, 256], help="WARC sizes (MB) for demo")
+    ap.add_argument("--shard-mb", type=int, default=8, help="size of one WARC file of the demo input (MB)")
+    ap.add_argument("--pair-images", type=int, nargs="+", default=[20000, 5000], help="images in the crawl")
+    ap.add_argument("--pair-file-images", type=int, default=500, help="images per WARC file of the crawl")
     ap.add_argument("--only", choices=["demo", "pairs"], help="one workload")
     ap.add_argument("--no-resume", action="store_true", help="skip the kill-and-resume measurement")
     ap.add_argument("--resume-at", type=float, default=0.5, help="kill at this fraction of the run's time")
@@ -224,10 +235,13 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="polyvlm-bench-engines-"))
     results: dict = {"cpus": os.cpu_count(), "load_avg_at_start": os.getloadavg()}
     plans = []
+    ray_runs: dict[Path, tuple[dict, Path]] = {}  # each input's uninterrupted Ray run, reused by resume
     if args.only in (None, "demo"):
         plans += [("demo", build_demo(data, mb, args.shard_mb), demo_recipe) for mb in args.demo_mb]
     if args.only in (None, "pairs"):
-        plans += [("pairs", build_pairs(data, n, args.pair_shards), pairs_recipe) for n in args.pair_images]
+        plans += [
+            ("pairs", build_pairs(data, n, args.pair_file_images), pairs_recipe) for n in args.pair_images
+        ]
     try:
         for name, inputs, make_recipe in [] if args.resume_only else plans:
             recipe = make_recipe(inputs, work)
@@ -240,6 +254,7 @@ def main() -> None:
             }
             for engine in ("local", "ray"):
                 row[engine] = run(recipe, work / f"{inputs.name}-{engine}", engine)
+            ray_runs[inputs] = dict(row["ray"]), work / f"{inputs.name}-ray"
             row["same_funnel"] = row["local"].pop("funnel") == row["ray"].pop("funnel")
             row["ray_over_local_time"] = round(row["ray"]["seconds"] / row["local"]["seconds"], 2)
             print(json.dumps(row), flush=True)
@@ -250,7 +265,8 @@ def main() -> None:
                 if mine:
                     _, inputs, make_recipe = mine[0]  # the first (largest) size
                     res = {"workload": name, "input": inputs.name,
-                           **resume(make_recipe(inputs, work), work / f"{inputs.name}-resume", args.resume_at)}  # fmt: skip
+                           **resume(make_recipe(inputs, work), work / f"{inputs.name}-resume", args.resume_at,
+                                    ray_runs.get(inputs))}  # fmt: skip
                     print(json.dumps(res), flush=True)
                     results.setdefault("resume", []).append(res)
     finally:

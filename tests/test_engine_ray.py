@@ -347,9 +347,11 @@ def test_killed_run_with_a_url_output_resumes_on_another_machine(
     assert len(list((tmp_path / "staging-b").rglob("_state/done/*.json"))) == 16
 
 
-def test_shards_of_many_chunks_keep_their_order_on_ray(root, tmp_path, ray_head):
-    """Shards several times the chunk size: chunks finish in any order and may be merged into one batch;
-    the records, rejects and funnel still equal the local engine's, and no rows are lost or doubled."""
+@pytest.mark.parametrize("block_bytes", [None, 9000], ids=["default-blocks", "chunks-split-between-blocks"])
+def test_shards_of_many_chunks_keep_their_order_on_ray(root, tmp_path, ray_head, block_bytes):
+    """Shards several times the chunk size: chunks finish in any order and may be merged into one block,
+    or (with blocks smaller than a chunk) split between blocks; the records, rejects and funnel still
+    equal the local engine's, and no rows are lost or doubled."""
     from polyvlm.core.records import Message, Sample, record_to_json
     from polyvlm.engine.ray import CHUNK
 
@@ -364,6 +366,8 @@ def test_shards_of_many_chunks_keep_their_order_on_ray(root, tmp_path, ray_head)
     recipe.write_text(f"inputs: ['{data}/*.jsonl']\nsteps:\n  - exact_dedup: {{}}\n"
                       "outputs:\n  - write_parquet: {path: samples}\nshard_size: 100\n")  # fmt: skip
     env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+    if block_bytes:  # a chunk of 256 samples is ~40 kB: every one arrives in pieces
+        env["POLYVLM_RAY_BLOCK_BYTES"] = str(block_bytes)
     cmd = [sys.executable, "-m", "polyvlm.cli", "run", str(recipe), "--quiet"]
     local, ray_out = tmp_path / "local", tmp_path / "ray"
     assert subprocess.run([*cmd, "-o", str(local)], cwd=root, env=env, capture_output=True).returncode == 0

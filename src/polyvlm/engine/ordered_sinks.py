@@ -1,4 +1,8 @@
-"""Blocks arriving in any order, fed to each shard's sink in input order; a unit is committed when complete."""
+"""Blocks arriving in any order, fed to each shard's sink in input order; a unit is committed when complete.
+
+A block may hold several chunks, or a piece of one (Ray Data merges and splits blocks by size): pieces are
+put back together by their rows' place in the chunk before the chunk is fed.
+"""
 
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ class _OpenUnit:
                               writers if last else None, shard_size)  # fmt: skip
         self.next_chunk = 0
         self.early: dict[int, pa.Table] = {}  # chunks that overtook an earlier one (bounded: work in flight)
+        self.pieces: dict[int, list[pa.Table]] = {}  # chunks split between blocks, until complete
         self.metrics: dict[str, dict[str, float]] = {}
         self.observe = phase.observe
         self.partial = phase.observe.init_state() if phase.observe is not None else None
@@ -42,6 +47,20 @@ class _OpenUnit:
             path = RunDir(root).spill(phase.index, shard)
             os.makedirs(os.path.dirname(path), exist_ok=True)
             self.spill = open(path + TMP_SUFFIX, "w", encoding="utf-8")
+
+    def add_piece(self, chunk: int, table: pa.Table) -> None:
+        """Keep a piece of a chunk; the chunk goes to `early` once all its rows are in."""
+        pieces = self.pieces.setdefault(chunk, [])
+        pieces.append(table)
+        have = sum(p.num_rows for p in pieces)
+        expected = table.column("chunk_rows")[0].as_py()
+        if have < expected:
+            return
+        del self.pieces[chunk]
+        if have > expected or chunk in self.early or chunk < self.next_chunk:
+            raise RuntimeError(f"chunk {chunk} of a shard arrived twice ({have} rows for {expected})")
+        pieces.sort(key=lambda p: p.column("pos")[0].as_py())
+        self.early[chunk] = pieces[0] if len(pieces) == 1 else pa.concat_tables(pieces)
 
     def feed(self, table: pa.Table) -> int:
         """Route one chunk's rows; returns how many."""
@@ -91,7 +110,7 @@ class OrderedSinks:
         if unit is None:
             unit = self.open[shard] = _OpenUnit(self.root, self.phase, self.last, shard, self.reader_labels[shard],
                                                 self.writers, self.shard_size)  # fmt: skip
-        unit.early[chunk] = table
+        unit.add_piece(chunk, table)
         while unit.next_chunk in unit.early:
             t = unit.early.pop(unit.next_chunk)
             self.rows += unit.feed(t)

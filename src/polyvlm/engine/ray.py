@@ -1,9 +1,10 @@
 """The Ray engine: each phase a Ray Data pipeline over the unfinished shards; the driver sinks in order, resumable.
 
-Workers read a shard in chunks of CHUNK rows and run the phase's steps on each chunk (one block); blocks
-cross processes as Arrow tables with bytes in binary columns. The driver restores each shard's order
-chunk by chunk and writes through the same sinks and checkpoint files as the local engine, so a killed
-run resumes from its finished units (either engine can finish the other's run).
+A worker reads one shard, runs the phase's steps over it as a stream and sends the output on in numbered
+chunks (at most CHUNK rows or about CHUNK_BYTES); chunks cross processes as Arrow tables with bytes in
+binary columns, and Ray Data may merge or split them into blocks. The driver reassembles each chunk,
+restores each shard's order chunk by chunk and writes through the same sinks and checkpoint files as the
+local engine, so a killed run resumes from its finished units (either engine can finish the other's run).
 """
 
 from __future__ import annotations
@@ -23,86 +24,84 @@ from polyvlm.core.recipe import Recipe
 from polyvlm.core.remote_fs import download, join_url
 from polyvlm.core.step import Aggregate, ReadStep
 from polyvlm.engine.ordered_sinks import OrderedSinks
-from polyvlm.engine.row_table import rows_to_table, table_to_rows
+from polyvlm.engine.row_table import rows_to_table
 from polyvlm.engine.rows import Row, apply_aggregate, apply_steps, observe_rows, read_rows, rows_from_jsonl
 from polyvlm.engine.units import Phase, RunDir, merge_partials, metrics_before, metrics_growth, phases
 
 # where workers find remote inputs and outputs (credentials are passed, never logged)
 STORAGE_ENV = ("STORAGE_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
                "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION")  # fmt: skip
-CHUNK = 256  # rows per block: what one worker holds of a shard at a time
+CHUNK = 256  # rows per chunk: what one worker holds of a shard's output at a time
+CHUNK_BYTES = 8 * 2**20  # ... or fewer, when its rows carry this many payload and image bytes
+# Ray Data's target block size (its default, 128 MiB, lets a worker merge a whole shard's chunks into one
+# block); POLYVLM_RAY_BLOCK_BYTES overrides it. Blocks may merge or split chunks: the driver reassembles.
+BLOCK_BYTES = 16 * 2**20
 
 
-class _Source:
-    """map_batches UDF: shard ids in, each shard's rows out in numbered chunks (streamed, bounded memory)."""
+def _payload_bytes(row: Row) -> int:
+    rec = row.record
+    if rec is None:
+        return 0
+    raw = getattr(rec, "raw", None)
+    return (len(raw) if raw else 0) + sum(len(im.data) for im in rec.images if im.data)
 
-    def __init__(
-        self, root: str, phase: int, readers: list[ReadStep], paths: list[str], state_url: str | None
-    ):
-        self.root, self.phase, self.readers, self.paths, self.state_url = (
-            root,
-            phase,
-            readers,
-            paths,
-            state_url,
-        )
 
-    def _rows(self, shard: int) -> Iterator[Row]:
-        if self.phase == 0:
-            yield from read_rows(shard, self.paths[shard], self.readers[shard])
-            return
-        spill = RunDir(self.root).spill(self.phase - 1, shard)
-        if self.state_url is None:  # the driver's output directory is shared with the workers
-            yield from rows_from_jsonl(spill, self.phase)
-            return
-        with tempfile.TemporaryDirectory(prefix="polyvlm-spill-") as tmp:  # from the URL, on any node
-            local = os.path.join(tmp, os.path.basename(spill))
-            download(join_url(self.state_url, os.path.relpath(spill, self.root).replace(os.sep, "/")), local)
-            yield from rows_from_jsonl(local, self.phase)
-
-    def __call__(self, batch: pa.Table) -> Iterator[pa.Table]:
-        for shard in batch.column("shard").to_pylist():
-            chunk: list[Row] = []
-            n = 0
-            for row in self._rows(shard):
-                if len(chunk) >= CHUNK:  # emitted one late, so the shard's last chunk is known as last
-                    yield rows_to_table(chunk, n)
-                    chunk, n = [], n + 1
-                chunk.append(row)
-            if chunk:
-                yield rows_to_table(chunk, n, last=True)
+def _chunks(rows: Iterator[Row]) -> Iterator[tuple[list[Row], bool]]:
+    """A stream of rows cut into chunks of at most CHUNK rows or about CHUNK_BYTES; (rows, is_last)."""
+    chunk: list[Row] = []
+    size = 0
+    for row in rows:
+        if chunk and (len(chunk) >= CHUNK or size >= CHUNK_BYTES):  # cut one row late: the last is known
+            yield chunk, False
+            chunk, size = [], 0
+        chunk.append(row)
+        size += _payload_bytes(row)
+    if chunk:
+        yield chunk, True
 
 
 _STATES: dict[str, Any] = {}  # merged aggregate state, cached in each worker process
 
 
-class _Phase:
-    """map_batches UDF: one chunk through the phase: aggregate applied, steps, aggregate observed."""
+class _ShardPhase:
+    """map_batches UDF: shard ids in; each shard read and run through the phase, its output streamed out
+    in numbered chunks (one worker holds a chunk, never a shard)."""
 
-    def __init__(self, phase: Phase, state_ref: Any) -> None:
-        self.phase, self.state_ref = phase, state_ref
+    def __init__(self, root: str, phase: Phase, readers: list[ReadStep], paths: list[str],
+                 state_url: str | None, state_ref: Any) -> None:  # fmt: skip
+        self.root, self.phase, self.readers, self.paths = root, phase, readers, paths
+        self.state_url, self.state_ref = state_url, state_ref
 
     def _state(self) -> Any:
         import ray
 
         key = self.state_ref.hex()
-        if key not in _STATES:  # one fetch and unpickle per worker process, not per block
+        if key not in _STATES:  # one fetch and unpickle per worker process, not per shard
             _STATES.clear()
             _STATES[key] = ray.get(self.state_ref)
         return _STATES[key]
 
-    def __call__(self, batch: pa.Table) -> pa.Table:
-        # Ray Data may hand over several blocks as one batch: each chunk is run (and labelled) on its own
-        keys = list(zip(batch.column("shard").to_pylist(), batch.column("chunk").to_pylist(), strict=True))
-        starts = [i for i in range(len(keys)) if i == 0 or keys[i] != keys[i - 1]] + [len(keys)]
-        tables = [self._chunk(batch.slice(a, b - a)) for a, b in zip(starts, starts[1:], strict=False)]
-        return pa.concat_tables(tables) if tables else batch
+    def _rows(self, shard: int) -> Iterator[Row]:
+        if self.phase.index == 0:
+            yield from read_rows(shard, self.paths[shard], self.readers[shard])
+            return
+        spill = RunDir(self.root).spill(self.phase.index - 1, shard)
+        if self.state_url is None:  # the driver's output directory is shared with the workers
+            yield from rows_from_jsonl(spill, self.phase.index)
+            return
+        with tempfile.TemporaryDirectory(prefix="polyvlm-spill-") as tmp:  # from the URL, on any node
+            local = os.path.join(tmp, os.path.basename(spill))
+            download(join_url(self.state_url, os.path.relpath(spill, self.root).replace(os.sep, "/")), local)
+            yield from rows_from_jsonl(local, self.phase.index)
 
-    def _chunk(self, block: pa.Table) -> pa.Table:
+    def __call__(self, batch: pa.Table) -> Iterator[pa.Table]:
+        for shard in batch.column("shard").to_pylist():
+            yield from self._shard(shard)
+
+    def _shard(self, shard: int) -> Iterator[pa.Table]:
         phase = self.phase
-        chunk, last = block.column("chunk")[0].as_py(), block.column("last")[0].as_py()
-        rows: Iterator[Row] = iter(table_to_rows(block))
         before = metrics_before(phase.steps)
+        rows = self._rows(shard)
         if phase.apply is not None:
             rows = apply_aggregate(rows, phase.apply, self._state())
         rows = apply_steps(rows, phase.steps)
@@ -110,13 +109,15 @@ class _Phase:
         if phase.observe is not None:
             partial = phase.observe.init_state()
             rows = observe_rows(rows, phase.observe, partial)
-        out = list(rows)
-        grown = metrics_growth(phase.steps, before)
-        if grown and out:  # the counters ride on the chunk's first row to the shard's sink
-            carried = json.loads(out[0].metrics or "{}")
-            carried.update(grown)
-            out[0].metrics = json.dumps(carried)
-        return rows_to_table(out, chunk, last, pickle.dumps(partial) if partial is not None else None)
+        for n, (chunk, last) in enumerate(_chunks(rows)):
+            grown = metrics_growth(phase.steps, before)  # counters are per process: what this chunk added
+            before = metrics_before(phase.steps)
+            if grown:  # the counters ride on the chunk's first row to the shard's sink
+                carried = json.loads(chunk[0].metrics or "{}")
+                carried.update(grown)
+                chunk[0].metrics = json.dumps(carried)
+            agg = pickle.dumps(partial) if last and partial is not None else None
+            yield rows_to_table(chunk, n, last, agg)
 
 
 def connect(address: str | None) -> None:
@@ -179,10 +180,9 @@ def _run_phase(recipe: Recipe, root: str, phase: Phase, todo: list[int], bar: tq
         root, phase, last, [r.label for r in readers], recipe.outputs, recipe.shard_size, on_unit
     )
     ds = ray.data.from_items([{"shard": s} for s in todo], override_num_blocks=len(todo))
-    ds = ds.map_batches(_Source(root, phase.index, readers, [p for p, _ in shards], state_url), batch_size=1,
-                        batch_format="pyarrow")  # fmt: skip
-    ds = ds.map_batches(_Phase(phase, _merged_state(root, phase.apply, phase.index)), batch_size=None,
-                        batch_format="pyarrow")  # fmt: skip
+    udf = _ShardPhase(root, phase, readers, [p for p, _ in shards], state_url,
+                      _merged_state(root, phase.apply, phase.index))  # fmt: skip
+    ds = ds.map_batches(udf, batch_size=1, batch_format="pyarrow")
     try:
         for block in ds.iter_batches(batch_size=None, batch_format="pyarrow"):
             sinks.add_block(block)
@@ -217,6 +217,7 @@ def run_ray(
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False  # one bar of our own: shards done and rows, per phase
     ctx.execution_options.preserve_order = False  # the driver restores order per shard, chunk by chunk
+    ctx.target_max_block_size = int(os.environ.get("POLYVLM_RAY_BLOCK_BYTES") or BLOCK_BYTES)
     rd = RunDir(root)
     n = len(recipe.shards)
     plan = phases(recipe)

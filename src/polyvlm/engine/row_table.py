@@ -17,8 +17,9 @@ ROW_SCHEMA = pa.schema(
      ("rec", pa.large_string()),  # the record's JSON form without its bytes
      ("raw", pa.large_binary()),  # a Document's undecoded payload
      ("images", pa.list_(pa.large_binary())),  # the records' image bytes, in record order
-     # where the row sits in the stream: chunk of its shard, and whether that chunk ends the shard
-     ("chunk", pa.int64()), ("last", pa.bool_()),
+     # where the row sits in the stream: chunk of its shard, and whether that chunk ends the shard; its
+     # place in the chunk and the chunk's row count (Ray Data may split a chunk between blocks)
+     ("chunk", pa.int64()), ("last", pa.bool_()), ("pos", pa.int64()), ("chunk_rows", pa.int64()),
      ("agg", pa.large_binary())]  # a block's partial aggregate state (pickled), on its first row only
 )  # fmt: skip
 
@@ -62,13 +63,14 @@ def rows_to_table(rows: list[Row], chunk: int = 0, last: bool = False, agg: byte
                             ("status", r.status), ("step", r.step), ("reason", r.reason),
                             ("detail", r.detail), ("origin", r.origin), ("metrics", r.metrics),
                             ("rec", rec), ("raw", raw), ("images", images), ("chunk", chunk),
-                            ("last", last), ("agg", agg if i == 0 else None)):  # fmt: skip
+                            ("last", last), ("pos", i), ("chunk_rows", len(rows)),
+                            ("agg", agg if i == 0 else None)):  # fmt: skip
             cols[name].append(value)
     return pa.table(cols, schema=ROW_SCHEMA)
 
 
 def table_to_rows(table: pa.Table) -> list[Row]:
-    """Inverse of rows_to_table (the bookkeeping columns chunk, last and agg are read separately)."""
+    """Inverse of rows_to_table (the bookkeeping columns chunk, last, pos, chunk_rows and agg are read separately)."""
     cols = {name: table.column(name).to_pylist() for name in ROW_SCHEMA.names if name in table.column_names}
     rows = []
     for i in range(table.num_rows):
