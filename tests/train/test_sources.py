@@ -75,7 +75,12 @@ def test_messages_jsonl_mmc4_and_text(tmp_path):
     (tmp_path / "d.jsonl").write_text(json.dumps(doc, ensure_ascii=False) + "\n")
     seg = src(tmp_path, "mmc4_jsonl", "d.jsonl").samples[0].segments
     assert [(s.text, s.supervised, len(s.images)) for s in seg] == [
-        ("一文目。", True, 0), ("<image>", False, 1), (" 二文目。", True, 0), ("<|endoftext|>", True, 0)]  # fmt: skip
+        ("一文目。", True, 0), ("<image>", False, 1), ("二文目。", True, 0), ("<|endoftext|>", True, 0)]  # fmt: skip
+    # Japanese sentences run on; French ones (and Japanese next to Latin text) keep a space where due
+    doc = {"url": "f", "text_list": ["Il pleut.", "Je reste.", "雨です。", "OK"], "image_info": []}
+    (tmp_path / "f.jsonl").write_text(json.dumps(doc, ensure_ascii=False) + "\n")
+    seg = src(tmp_path, "mmc4_jsonl", "f.jsonl").samples[0].segments
+    assert "".join(s.text for s in seg) == "Il pleut. Je reste.雨です。OK<|endoftext|>"
 
     (tmp_path / "t.jsonl").write_text('{"text": "本文"}\n{"text": ""}\n')
     loaded = src(tmp_path, "text_jsonl", "t.jsonl")

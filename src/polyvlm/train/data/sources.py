@@ -21,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from polyvlm.core.errors import RecipeError
+from polyvlm.text.sentence_join import sentence_separator
 from polyvlm.train.config import SourceConfig
 from polyvlm.train.data.sample import IMAGE_MARK, ImageSource, Segment, TrainSample, chat_segments
 
@@ -210,7 +211,8 @@ def read_mmc4_jsonl(path: str, config: SourceConfig):
         for i, sentence in enumerate(texts):
             if before.get(i):
                 segments.append(Segment(IMAGE_MARK * len(before[i]), False, before[i]))
-            segments.append(Segment(("" if i == 0 else " ") + sentence, True))
+            # Japanese sentences run on; a space only between sentences of space-separated scripts
+            segments.append(Segment(sentence_separator(texts[i - 1] if i else "", sentence) + sentence, True))
         if not any(s.text.strip() for s in segments if s.supervised):
             yield "document without text"
             continue
