@@ -73,7 +73,11 @@ def test_ja_file_name_like_alt_texts_are_dropped():
 
 
 def test_ja_adult_uses_hojichar_keywords():
-    _verdicts(JaAdult(), keep=["桜の咲く公園", "ほうじ茶"], drop=["無修正動画はこちら"], reason="adult")
+    _verdicts(JaAdult(), keep=["桜の咲く公園", "ほうじ茶", "アスパラガスのサラダ", "SMSの画面"],
+              drop=["無修正動画はこちら", "SMクラブ", "アス"], reason="adult")  # fmt: skip
+    # without the guards, HojiChar's substring matching: アス in アスパラガス, SM in SMS
+    _verdicts(JaAdult(ignore_confused=False), keep=["桜の咲く公園"], drop=["アスパラガスのサラダ", "SMSの画面"],
+              reason="adult")  # fmt: skip
 
 
 def test_min_length():

@@ -201,6 +201,18 @@ def test_harmful_text_uses_hojichars_japanese_lists():
     )
     good = Document(id="g", language="ja", texts=["ほうじ茶を飲んだ。"])
     assert step.apply(good) is good
+    # our guard for Latin keywords: SM (in HojiChar's adult list) inside SMS or SMB is no hit; alone it is
+    sms = Document(id="s", language="ja", texts=["SMSで認証コードを送ります。SMBの共有フォルダ。"])
+    assert step.apply(sms) is sms
+    assert unguarded.apply(sms).reason == "harmful_text:adult"
+    assert step.apply(Document(id="m", language="ja", texts=["SMクラブの広告。"])) == Drop(
+        "harmful_text:adult", "keyword 'SM'"
+    )
+    english = HarmfulText(categories=["adult"])
+    english.setup()
+    assert english.apply(Document(id="e", language="en", texts=["free adult videos"])) == Drop(
+        "harmful_text:adult", "keyword 'adult'"
+    )  # HojiChar's English list, case-insensitive, between spaces or punctuation
     other = Document(id="o", language="fr", texts=[f"{words[0]}"])
     assert step.apply(other) is other and step.metrics() == {"unjudged:fr": 1.0}
 

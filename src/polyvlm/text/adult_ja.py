@@ -1,9 +1,10 @@
-"""ja_adult: drop texts with Japanese adult keywords (HojiChar's DiscardAdultContentJa)."""
+"""ja_adult: drop texts with Japanese adult keywords (HojiChar's list, matched by text/ja_keywords.py)."""
 
 from __future__ import annotations
 
 from polyvlm.core.records import Record, record_text
 from polyvlm.core.step import FilterStep, Params, register
+from polyvlm.text.ja_keywords import hojichar_list, keyword_pattern
 
 
 class JaAdultParams(Params):
@@ -11,6 +12,8 @@ class JaAdultParams(Params):
 
     dict_path: str | None = None
     """keyword list, one per line (default: the list HojiChar ships)"""
+    ignore_confused: bool = True
+    """a katakana keyword counts only when no katakana touches it, a Latin one only when no Latin letter or digit does (SM in SMS is no hit)"""
 
 
 @register
@@ -21,10 +24,8 @@ class JaAdult(FilterStep):
     Params = JaAdultParams
 
     def setup(self) -> None:
-        from hojichar.filters.document_filters import DiscardAdultContentJa
-
-        kwargs = {"dict_path": self.params.dict_path} if self.params.dict_path else {}
-        self._filter = DiscardAdultContentJa(**kwargs)
+        path = self.params.dict_path or hojichar_list("adult_keywords_ja.txt")
+        self._pattern = keyword_pattern(path, self.params.ignore_confused)
 
     def check(self) -> None:
         if self.params.dict_path:
@@ -32,6 +33,4 @@ class JaAdult(FilterStep):
                 pass  # a missing list stops the run before work, with the path in the message
 
     def reject(self, record: Record) -> str | None:
-        from hojichar import Document
-
-        return "adult" if self._filter.apply(Document(record_text(record))).is_rejected else None
+        return "adult" if self._pattern.search(record_text(record)) else None
