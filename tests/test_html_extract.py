@@ -37,6 +37,20 @@ def test_boilerplate_blocks_are_pruned_but_long_blocks_are_not():
     assert "関連記事" not in doc.text and "All rights reserved" not in doc.text
 
 
+@pytest.mark.parametrize("main_content", [True, False])
+def test_icon_font_ligature_names_are_not_text(root, main_content):
+    # getnews.jp writes its date and category icons as <i class="material-icons">access_time</i>
+    page = (root / "examples/data/ja-pages/postlight__getnews.jp.html").read_bytes()
+    assert b'<i class="material-icons">access_time</i>' in page
+    text = _extract(page, main_content=main_content).text
+    assert "気軽に新聞をスクラップできる" in text and ("生活・趣味" in text or main_content)
+    assert "access_time" not in text and "create folder" not in text
+    html = ("<html><body><article><p>" + "本文の段落です。" * 40 + "</p><span class='btn material-symbols-outlined'>"
+            "home</span><span class='material-iconsish'>残す</span></article></body></html>")  # fmt: skip
+    text = _extract(html.encode(), main_content=main_content).text
+    assert "home" not in text and "残す" in text  # only the icon fonts' own classes
+
+
 def test_images_get_absolute_urls_alt_and_dom_position():
     html = b"""<html><head><base href="/static/"><title>t</title></head><body><article>
     <p>Un texte assez long pour rester dans le contenu principal de la page, vraiment.</p>

@@ -12,6 +12,7 @@ from polyvlm.core.records import Document, ImageRef, Record
 from polyvlm.core.step import Drop, MapStep, Params, register
 from polyvlm.io.boilerplate import ZWSP, pad_lone_characters, prune
 from polyvlm.io.charset import decode_html
+from polyvlm.io.icon_ligatures import drop_icon_ligatures
 from polyvlm.io.image_positions import mark_images, place_images
 
 HTML_TYPES = {"text/html", "application/xhtml+xml", "application/xml", "text/xml"}
@@ -109,6 +110,8 @@ class ExtractHtml(MapStep):
             record.metadata["images_without_url"] = skipped
         if p.image_positions:
             mark_images(tree, record.images)
+            html = tree.html or ""
+        if drop_icon_ligatures(tree):  # before text: an icon's name is not the page's words
             html = tree.html or ""
         if p.main_content and prune(tree):
             html = tree.html or ""
