@@ -1,4 +1,4 @@
-"""The Hamming index (faiss multi-index hashing) equals a numpy brute force, edges at distance k and k+1 included."""
+"""The Hamming index (multi-index hashing) equals a numpy brute force, edges at distance k and k+1 included."""
 
 from __future__ import annotations
 
