@@ -94,3 +94,16 @@ def test_plan_is_exact_by_pigeonhole():
             m, b, nflip = index_plan(n, k)
             assert m * b <= 64
             assert m * (nflip + 1) > k  # some table differs in at most nflip bits for any pair within k
+
+
+@pytest.mark.parametrize("plan", [(3, 21, 1), (2, 32, 2), (6, 10, 0)])
+def test_every_plan_is_exact(plan, monkeypatch):
+    """Dense run-start tables (b <= 24) and binary-searched ones, with and without flipped probes."""
+    import polyvlm.image.near_dup as near_dup
+
+    monkeypatch.setattr(near_dup, "index_plan", lambda n, k: plan)
+    hashes = planted(400, 5, seed=sum(plan))
+    dist = brute_distances(hashes)
+    i, j = np.nonzero(np.triu(dist <= 5, 1))
+    assert np.array_equal(near_pairs(hashes, 5), np.stack([i, j], axis=1))
+    assert np.array_equal(near_counts(hashes, 5), (dist <= 5).sum(axis=1) - 1)
