@@ -20,7 +20,7 @@ ROW_SCHEMA = pa.schema(
      # where the row sits in the stream: chunk of its shard, and whether that chunk ends the shard; its
      # place in the chunk and the chunk's row count (Ray Data may split a chunk between blocks)
      ("chunk", pa.int64()), ("last", pa.bool_()), ("pos", pa.int64()), ("chunk_rows", pa.int64()),
-     ("agg", pa.large_binary())]  # a block's partial aggregate state (pickled), on its first row only
+     ("agg", pa.large_binary())]  # the shard's partial aggregate state (pickled): first row of its last chunk
 )  # fmt: skip
 
 
