@@ -381,3 +381,40 @@ def test_shards_of_many_chunks_keep_their_order_on_ray(root, tmp_path, ray_head,
     assert len(samples) + sum(map(len, rejects.values())) == 3 * (CHUNK * 3 + 17)
     assert [s["id"] for s in samples] == sorted(s["id"] for s in samples), "input order kept"
     assert funnel(str(ray_out)) == funnel(str(local))
+
+
+def test_publishing_a_unit_looks_only_at_its_own_files_in_the_per_unit_directories(
+    tmp_path, gcs_server, monkeypatch
+):
+    """After a unit, RemoteRun sends that unit's checkpoint files and every new output, without walking the
+    directories that gain a file per unit; a full publish (phase end, run end) sends anything left."""
+    from polyvlm.core.remote_fs import list_files
+    from polyvlm.engine.remote_run import MARKER, RemoteRun
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server)
+    monkeypatch.setenv("POLYVLM_STAGING", str(tmp_path / "staging"))
+    run = RemoteRun("gs://runs/pub", fresh=True)
+
+    def write(rel: str) -> None:
+        path = os.path.join(run.local, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(rel)
+
+    write(MARKER)
+    for rel in ("_state/done/p0-s00000.json", "_state/work/p0-s00000.jsonl", "_state/work/p0-s00000.state",
+                "_errors/p0-s00000.jsonl", "rejects/p0-s00000.jsonl", "samples/s00000-0000.parquet",
+                "_state/work/p0-s00001.jsonl.tmp"):  # fmt: skip
+        write(rel)
+    write("_state/done/p0-s00007.json")  # another unit's marker: not this unit's to send
+    run.publish("p0-s00000")
+    sent = set(list_files("gs://runs/pub"))
+    assert {MARKER, "_state/done/p0-s00000.json", "_state/work/p0-s00000.jsonl", "_state/work/p0-s00000.state",
+            "_errors/p0-s00000.jsonl", "rejects/p0-s00000.jsonl", "samples/s00000-0000.parquet"} <= sent  # fmt: skip
+    assert "_state/done/p0-s00007.json" not in sent and not any(r.endswith(".tmp") for r in sent)
+    assert not os.path.exists(
+        os.path.join(run.local, "samples/s00000-0000.parquet")
+    )  # outputs leave the disk
+    assert os.path.exists(os.path.join(run.local, "_state/done/p0-s00000.json"))  # the checkpoint stays
+    run.publish()
+    assert "_state/done/p0-s00007.json" in set(list_files("gs://runs/pub"))

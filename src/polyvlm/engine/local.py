@@ -11,6 +11,7 @@ from typing import Any
 from tqdm import tqdm
 
 from polyvlm.core.recipe import Recipe
+from polyvlm.engine.shard_sink import unit_stem
 from polyvlm.engine.units import Phase, RunDir, merge_partials, phases, run_unit
 
 
@@ -41,11 +42,12 @@ def run_local(
     root: str,
     workers: int | None = None,
     progress: bool = True,
-    on_commit: Callable[[], None] | None = None,
+    on_commit: Callable[[str | None], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Run every unfinished unit, phase by phase; returns all units' stats (finished earlier or now).
 
-    `on_commit` is called after each unit finishes (a remote output publishes it then)."""
+    `on_commit` is called with a unit's file stem after it finishes (a remote output publishes it then),
+    and with None after a phase's aggregate states are merged."""
     rd = RunDir(root)
     n = len(recipe.shards)
     plan = phases(recipe)
@@ -59,9 +61,9 @@ def run_local(
             for shard, stats in _run_phase(recipe, root, phase, last, todo, workers, bar):
                 units.append({"phase": phase.index, "shard": shard, "stats": stats})
                 if on_commit is not None:
-                    on_commit()
+                    on_commit(unit_stem(phase.index, shard))
         if phase.observe is not None and not os.path.exists(rd.merged(phase.index + 1)):
             merge_partials(root, phase, n)
             if on_commit is not None:
-                on_commit()
+                on_commit(None)
     return units

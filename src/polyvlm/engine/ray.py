@@ -26,6 +26,7 @@ from polyvlm.core.step import Aggregate, ReadStep
 from polyvlm.engine.ordered_sinks import OrderedSinks
 from polyvlm.engine.row_table import rows_to_table
 from polyvlm.engine.rows import Row, apply_aggregate, apply_steps, observe_rows, read_rows, rows_from_jsonl
+from polyvlm.engine.shard_sink import unit_stem
 from polyvlm.engine.units import Phase, RunDir, merge_partials, metrics_before, metrics_growth, phases
 
 # where workers find remote inputs and outputs (credentials are passed, never logged)
@@ -163,7 +164,7 @@ def _merged_state(root: str, agg: Aggregate | None, phase: int) -> Any:
 
 
 def _run_phase(recipe: Recipe, root: str, phase: Phase, todo: list[int], bar: tqdm, units: list[dict[str, Any]],
-               on_commit: Callable[[], None] | None, state_url: str | None) -> None:  # fmt: skip
+               on_commit: Callable[[str | None], None] | None, state_url: str | None) -> None:  # fmt: skip
     import ray
 
     shards = recipe.shards
@@ -174,7 +175,7 @@ def _run_phase(recipe: Recipe, root: str, phase: Phase, todo: list[int], bar: tq
         units.append({"phase": phase.index, "shard": shard, "stats": stats})
         bar.update()
         if on_commit is not None:
-            on_commit()
+            on_commit(unit_stem(phase.index, shard))
 
     sinks = OrderedSinks(
         root, phase, last, [r.label for r in readers], recipe.outputs, recipe.shard_size, on_unit
@@ -204,12 +205,13 @@ def run_ray(
     root: str,
     address: str | None = None,
     progress: bool = True,
-    on_commit: Callable[[], None] | None = None,
+    on_commit: Callable[[str | None], None] | None = None,
     state_url: str | None = None,
 ) -> list[dict[str, Any]]:
     """Run the unfinished units on Ray Data, phase by phase; returns all units' stats (earlier or now).
 
-    `on_commit` is called after each unit is committed; with `state_url` (a remote output the driver
+    `on_commit` is called with a unit's file stem after it is committed (None after a phase's aggregate
+    states are merged); with `state_url` (a remote output the driver
     publishes to), workers read the spills between phases from there rather than from `root`."""
     connect(address)  # before `import ray`: it sets the auth mode Ray reads at import
     import ray
@@ -231,5 +233,5 @@ def run_ray(
         if phase.observe is not None and not os.path.exists(rd.merged(phase.index + 1)):
             merge_partials(root, phase, n)
             if on_commit is not None:
-                on_commit()
+                on_commit(None)
     return units

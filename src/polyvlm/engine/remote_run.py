@@ -17,6 +17,10 @@ from polyvlm.io.atomic import TMP_SUFFIX
 
 MARKER = "_state/recipe.sha256"
 KEPT_LOCALLY = ("_state/", "_errors/")  # what finishing or resuming a run reads back
+# directories that gain a file per unit and keep it locally: after a unit, only its own files there are
+# looked at (a walk of them after every unit would cost units² over a long run)
+PER_UNIT_DIRS = ("_state/done", "_state/work", "_errors")
+PER_UNIT_SUFFIXES = (".json", ".jsonl", ".state")
 
 
 def staging_dir(url: str) -> str:
@@ -51,18 +55,16 @@ class RemoteRun:
                 st = os.stat(local)
                 self._published[rel] = (st.st_size, st.st_mtime_ns)
 
-    def publish(self) -> None:
-        """Send every file that is new or changed since the last call; done markers go last."""
+    def publish(self, unit: str | None = None) -> None:
+        """Send every file that is new or changed since the last call; done markers go last.
+
+        With `unit` (a unit's file stem, p<phase>-s<shard>), the per-unit directories are not walked: only
+        that unit's files there are looked at."""
         changed = []
-        for dirpath, _, names in os.walk(self.local):
-            for name in names:
-                if name.endswith((TMP_SUFFIX, ".part")):
-                    continue  # being written
-                full = os.path.join(dirpath, name)
-                rel = os.path.relpath(full, self.local).replace(os.sep, "/")
-                st = os.stat(full)
-                if self._published.get(rel) != (st.st_size, st.st_mtime_ns):
-                    changed.append((rel.startswith("_state/done/"), rel, (st.st_size, st.st_mtime_ns)))
+        for rel, full in self._candidates(unit):
+            st = os.stat(full)
+            if self._published.get(rel) != (st.st_size, st.st_mtime_ns):
+                changed.append((rel.startswith("_state/done/"), rel, (st.st_size, st.st_mtime_ns)))
         fs, root = filesystem(self.url)
         for _, rel, sig in sorted(changed):  # False (data) before True (done markers)
             parent = os.path.dirname(f"{root}/{rel}")
@@ -73,3 +75,21 @@ class RemoteRun:
                 self._published[rel] = sig
             else:  # published outputs and rejects leave the local disk
                 os.remove(os.path.join(self.local, rel))
+
+    def _candidates(self, unit: str | None) -> list[tuple[str, str]]:
+        """(relative path, local path) of the finished files that may need publishing."""
+        out = []
+        for dirpath, dirnames, names in os.walk(self.local):
+            here = os.path.relpath(dirpath, self.local).replace(os.sep, "/")
+            if unit is not None:
+                dirnames[:] = [d for d in dirnames if f"{here}/{d}".removeprefix("./") not in PER_UNIT_DIRS]
+            for name in names:
+                if not name.endswith((TMP_SUFFIX, ".part")):  # being written otherwise
+                    out.append((f"{here}/{name}".removeprefix("./"), os.path.join(dirpath, name)))
+        if unit is not None:
+            for d in PER_UNIT_DIRS:
+                for suffix in PER_UNIT_SUFFIXES:
+                    full = os.path.join(self.local, d, unit + suffix)
+                    if os.path.exists(full):
+                        out.append((f"{d}/{unit}{suffix}", full))
+        return out

@@ -20,6 +20,11 @@ def shard_name(shard: int) -> str:
     return f"s{shard:05d}"
 
 
+def unit_stem(phase: int, shard: int) -> str:
+    """The file-name stem of a unit's checkpoint and side files (p<phase>-s<shard>)."""
+    return f"p{phase}-{shard_name(shard)}"
+
+
 def _record_summary(row: Row) -> dict[str, Any]:
     rec = row.record
     out: dict[str, Any] = {"shard": row.shard, "idx": row.idx, "step": row.step, "reason": row.reason}
@@ -52,7 +57,7 @@ class ShardSink:
     ) -> None:
         load_builtin_steps()  # a Ray worker may not have imported the profiles the sink looks up
         self.out_dir = out_dir
-        self.name = f"p{phase}-{shard_name(shard)}"
+        self.name = unit_stem(phase, shard)
         self.step_labels = step_labels
         self.stats = new_shard_stats(step_labels, reader_label)
         self.stats["samples"] = []

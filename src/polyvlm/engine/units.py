@@ -11,7 +11,7 @@ from typing import Any
 from polyvlm.core.recipe import Recipe, segments
 from polyvlm.core.step import Aggregate, ReadStep, Step
 from polyvlm.engine.rows import OK, apply_aggregate, apply_steps, observe_rows, read_rows, rows_from_jsonl
-from polyvlm.engine.shard_sink import ShardSink, shard_name
+from polyvlm.engine.shard_sink import ShardSink, unit_stem
 from polyvlm.io.atomic import TMP_SUFFIX, write_atomic, write_json_atomic
 
 
@@ -52,15 +52,15 @@ class RunDir:
 
     def done(self, phase: int, shard: int) -> str:
         """Marker (with stats) of a finished unit."""
-        return os.path.join(self.root, "_state", "done", f"p{phase}-{shard_name(shard)}.json")
+        return os.path.join(self.root, "_state", "done", f"{unit_stem(phase, shard)}.json")
 
     def spill(self, phase: int, shard: int) -> str:
         """Kept rows of a unit, input of the next phase."""
-        return os.path.join(self.root, "_state", "work", f"p{phase}-{shard_name(shard)}.jsonl")
+        return os.path.join(self.root, "_state", "work", f"{unit_stem(phase, shard)}.jsonl")
 
     def partial(self, phase: int, shard: int) -> str:
         """A unit's partial aggregate state."""
-        return os.path.join(self.root, "_state", "work", f"p{phase}-{shard_name(shard)}.state")
+        return os.path.join(self.root, "_state", "work", f"{unit_stem(phase, shard)}.state")
 
     def merged(self, phase: int) -> str:
         """The merged aggregate state applied in `phase`."""
