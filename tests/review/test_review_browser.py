@@ -65,12 +65,25 @@ def _rate_by_keyboard(driver, adequacy, fluency, decision_key):
 
 def _and_wait(driver, action):
     """Do `action` (a click, a key) and wait until the browser has loaded the next page."""
-    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
     old = driver.find_element("tag name", "html")
     action()
-    WebDriverWait(driver, 15).until(ec.staleness_of(old))
+
+    def left(_driver) -> bool:
+        try:
+            old.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            # chromedriver asked mid-navigation may answer that the node has left the document instead
+            if "does not belong to the document" in str(e):
+                return True
+            raise
+
+    WebDriverWait(driver, 15).until(left)
 
 
 def _submit(driver):
