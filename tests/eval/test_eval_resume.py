@@ -60,6 +60,21 @@ def lines(path: Path) -> int:
     return len(path.read_text().splitlines()) if path.is_file() else 0
 
 
+def stored(cache: Path) -> int:
+    """Answers committed to a response cache (what a killed run keeps; the server's count runs ahead)."""
+    import sqlite3
+
+    if not cache.is_file():
+        return 0
+    conn = sqlite3.connect(f"file:{cache}?mode=ro", uri=True, timeout=1)
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+    except sqlite3.OperationalError:  # not created yet, or busy
+        return 0
+    finally:
+        conn.close()
+
+
 @pytest.mark.slow
 def test_sigkill_mid_inference_and_mid_judging_then_resume(tmp_path, fixtures):
     data = write_task(tmp_path, fixtures)
@@ -69,11 +84,16 @@ def test_sigkill_mid_inference_and_mid_judging_then_resume(tmp_path, fixtures):
         cmd = command(server, data, out)
         # killed while the model stalls on the fourth question, three answers saved
         run_until(cmd, lambda: lines(log) == 3 and server.seen["<image>[[stallx1]] four?"] == 1, server.seen)
-        # killed while the judge stalls on the sixth item, the other five verdicts received
+        # killed while the judge stalls on the sixth item, the other five verdicts received and stored (an
+        # answer the server has sent but the client has not committed yet is in flight: it may be paid twice)
         judged = lambda: sum(n for p, n in server.answered.items() if p.startswith("Judge"))  # noqa: E731
         run_until(
             cmd,
-            lambda: judged() == 5 and any("[[stallx1]]" in p for p in server.seen if p.startswith("Judge")),
+            lambda: (
+                judged() == 5
+                and any("[[stallx1]]" in p for p in server.seen if p.startswith("Judge"))
+                and stored(out / ".cache/judge-responses.sqlite") == 5
+            ),
             server.seen,
         )
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
