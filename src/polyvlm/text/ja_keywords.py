@@ -24,9 +24,12 @@ def hojichar_list(file_name: str) -> str:
     return str(Path(hojichar.__file__).parent / "dict" / file_name)
 
 
+def _alternatives(words: list[str]) -> str:
+    return "|".join(re.escape(w) for w in words)
+
+
 def _guarded(words: list[str], chars: str) -> str:
-    alternatives = "|".join(re.escape(w) for w in words)
-    return rf"(?<![{chars}])(?:{alternatives})(?![{chars}])"
+    return rf"(?<![{chars}])(?:{_alternatives(words)})(?![{chars}])"
 
 
 @lru_cache(maxsize=16)
@@ -35,11 +38,12 @@ def keyword_pattern(path: str, guard: bool = True) -> re.Pattern[str]:
     with open(path, encoding="utf-8") as f:
         words = [w.strip() for w in f.read().split("\n") if w.strip()]
     if not guard:
-        return re.compile("|".join(re.escape(w) for w in words))
+        return re.compile(_alternatives(words))
     katakana = [w for w in words if re.fullmatch(f"[{_KATAKANA}]+", w)]
     latin = [w for w in words if re.fullmatch(f"[{_LATIN} ]+", w)]
-    rest = [w for w in words if w not in set(katakana) | set(latin)]
+    guarded = set(katakana) | set(latin)
+    rest = [w for w in words if w not in guarded]
     parts = [_guarded(group, chars) for group, chars in ((katakana, _KATAKANA), (latin, _LATIN)) if group]
     if rest:
-        parts.append("|".join(re.escape(w) for w in rest))
+        parts.append(_alternatives(rest))
     return re.compile("|".join(parts))
