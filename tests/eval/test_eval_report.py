@@ -28,7 +28,8 @@ def test_report_across_models_escapes_and_shows_failures(tmp_path, fixtures):
         for model, run in (("model-a", "run1"), ("model-b", "run1"), ("model-a", "run2")):
             args = ["eval", "run", "--model", f"openai:{model}@{server.url}", "--tasks", "custom", "--data",
                     f"custom={data}", "--metrics", "harness_contains,harness_judge", "--judge",
-                    f"openai:judge@{server.url}", "--judge-retries", "1", "--quiet", "-o", str(tmp_path / run)]  # fmt: skip
+                    f"openai:judge@{server.url}", "--judge-retries", "1", "--max-judge-failure-share", "1", "--quiet", "-o",
+                    str(tmp_path / run)]  # fmt: skip
             result = runner.invoke(cli, args)
             assert result.exit_code == 0, result.output
     html_path = tmp_path / "board.html"

@@ -41,9 +41,9 @@ def write_task(tmp_path: Path, fixtures: Path) -> Path:
 
 
 def run(server, data, out, judge_runs=1):
-    config = EvalConfig(
-        out, judge=f"openai:judge@{server.url}", judge_runs=judge_runs, judge_limits=FAST, progress=False
-    )
+    # the judge fails on purpose here (counted, not scored): the share that fails a run is tested elsewhere
+    config = EvalConfig(out, judge=f"openai:judge@{server.url}", judge_runs=judge_runs, judge_limits=FAST,
+                        progress=False, max_judge_failure_share=1.0)  # fmt: skip
     adapter = open_adapter(
         f"openai:vlm@{server.url}", GenerationSettings(), str(out / ".cache/model.sqlite"), limits=FAST
     )

@@ -1,4 +1,4 @@
-"""`polyvlm eval`: run, score, report, tasks, translate. Only click is imported here; the commands import
+"""`polyvlm eval`: run, score, report, tasks, translate. Only click (and a constant) is imported here; the commands import
 the harness (and torch, for a local model) when they run."""
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from polyvlm.eval.judge_health import DEFAULT_MAX_JUDGE_FAILURE_SHARE  # a light module: no harness imported
+
 
 def _split(value: str | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in (value or "").split(",") if v.strip())
@@ -18,10 +20,18 @@ def _user_errors(fn: Callable[[], Any]) -> Any:
     """Run `fn`; a user mistake or a stopped endpoint becomes a one-line message, not a traceback."""
     from polyvlm.core.errors import RecipeError, StopRun
     from polyvlm.eval.adapters.base import AdapterError
+    from polyvlm.eval.judge_health import JudgeFailuresError
     from polyvlm.eval.tasks.table_rows import TaskDataError
 
     try:
         return fn()
+    except JudgeFailuresError as e:
+        if e.result is not None:
+            _print_result(e.result)
+        raise click.ClickException(
+            f"{e}\nthe judge failed too often (--max-judge-failure-share); outputs are written, and the same "
+            "command run again asks the judge only for the failed items."
+        ) from None
     except (RecipeError, AdapterError, TaskDataError, KeyError) as e:
         raise click.ClickException(str(e).strip("'\"")) from None
     except StopRun as e:
@@ -75,6 +85,21 @@ def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--judge-concurrency", default=8, show_default=True, type=click.IntRange(min=1)),
         click.option(
+            "--judge-timeout",
+            default=120.0,
+            show_default=True,
+            type=click.FloatRange(min=0, min_open=True),
+            help="Seconds one judge call may take (then it is retried, then a counted judge failure).",
+        ),
+        click.option(
+            "--max-judge-failure-share",
+            default=DEFAULT_MAX_JUDGE_FAILURE_SHARE,
+            show_default=True,
+            type=click.FloatRange(0.0, 1.0),
+            help="Fail (non-zero exit) when more than this share of a metric's judge calls failed; "
+            "a run where every judge call failed always fails.",
+        ),
+        click.option(
             "--judge-retries",
             default=4,
             show_default=True,
@@ -92,12 +117,14 @@ def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _config(output: str, judge: str | None, judge_runs: int, metrics: str | None, seed: int, api_key_env: str,
-            judge_concurrency: int, judge_retries: int, limit: int | None, quiet: bool = False) -> Any:  # fmt: skip
+            judge_concurrency: int, judge_timeout: float, max_judge_failure_share: float, judge_retries: int,
+            limit: int | None, quiet: bool = False) -> Any:  # fmt: skip
     from polyvlm.clients.chat import LimitsSpec
     from polyvlm.eval.run import EvalConfig
 
-    return EvalConfig(Path(output), judge, judge_runs, seed, _split(metrics), api_key_env,
-                      LimitsSpec(concurrency=judge_concurrency, retries=judge_retries), limit, not quiet)  # fmt: skip
+    limits = LimitsSpec(concurrency=judge_concurrency, retries=judge_retries, timeout_s=judge_timeout)
+    return EvalConfig(Path(output), judge, judge_runs, seed, _split(metrics), api_key_env, limits, limit,
+                      not quiet, max_judge_failure_share)  # fmt: skip
 
 
 def _print_result(result: Any) -> None:
@@ -111,6 +138,15 @@ def _print_result(result: Any) -> None:
         failures = f", judge failures {o.judge_failures()}" if o.judge_failures() else ""
         click.echo(f"  {result.task} / {o.metric}: {overall}{ci} (n={r.n}{failures})")
     click.echo(f"  wrote {result.out_dir}")
+
+
+def _print_answers_read(result: Any, predictions: str) -> None:
+    """Which field the answers came from, and the answers that match no question (not scored)."""
+    click.echo(f"  answers read from field {result.answer_field!r} of {predictions}")
+    unknown = result.not_in_task
+    if unknown:
+        examples = ", ".join(unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        click.echo(f"  {len(unknown)} answers match no question of {result.task} (not scored): {examples}")
 
 
 @eval_group.command("run")
@@ -160,18 +196,29 @@ def run_cmd(model_spec: str, tasks: str, data_dir: str, data_pairs: tuple[str, .
 @click.option("--data", required=True, help="The task's data (file, directory or hub name).")
 @click.option("--predictions", required=True, type=click.Path(exists=True, dir_okay=False),
               help="JSONL with question_id and text per line (ours, llm-jp-eval-mm's, Heron's answer files).")  # fmt: skip
+@click.option("--answer-field",
+              help="The field of each line holding the answer (default: found from the file; see docs/eval.md).")  # fmt: skip
 @click.option("--model-name", help="Name of the model that answered (default: the file's stem).")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
 @_common
-def score_cmd(task_name: str, data: str, predictions: str, model_name: str | None, **common: Any) -> None:
+def score_cmd(task_name: str, data: str, predictions: str, answer_field: str | None, model_name: str | None,
+              quiet: bool, **common: Any) -> None:  # fmt: skip
     """Score existing predictions (another run's or another harness's) with the task's metrics."""
 
     def go() -> None:
+        from polyvlm.eval.judge_health import JudgeFailuresError
         from polyvlm.eval.registry import get_task
         from polyvlm.eval.run import score_existing
 
-        config = _config(**common)
+        config = _config(quiet=quiet, **common)
         name = model_name or Path(predictions).stem
-        _print_result(score_existing(get_task(task_name), data, Path(predictions), name, config))
+        try:
+            result = score_existing(get_task(task_name), data, Path(predictions), name, config, answer_field)
+        except JudgeFailuresError as e:
+            _print_answers_read(e.result, predictions)
+            raise
+        _print_answers_read(result, predictions)
+        _print_result(result)
 
     _user_errors(go)
 
@@ -186,7 +233,7 @@ def report_cmd(dirs: tuple[str, ...], output: str, markdown: str | None) -> None
     """A leaderboard (HTML and Markdown) across the models and runs under DIRS."""
     from polyvlm.eval.report import collect_runs, write_reports
 
-    runs = collect_runs([Path(d) for d in dirs])
+    runs = _user_errors(lambda: collect_runs([Path(d) for d in dirs]))
     if not runs:
         raise click.ClickException(f"no DIR/<task>/<model>/evaluation.jsonl under {', '.join(dirs)}")
     md = Path(markdown) if markdown else Path(output).with_suffix(".md")

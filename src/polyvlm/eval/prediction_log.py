@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import IO, Any
 
+from polyvlm.eval.answer_files import read_answer_file
 from polyvlm.eval.items import EvalItem, Prediction
 
 
@@ -22,23 +23,11 @@ def reference_text(item: EvalItem) -> str | list[str] | None:
 
 
 def read_predictions(path: Path) -> dict[str, Prediction]:
-    """The log's predictions by question id (last line wins; a torn last line is ignored)."""
-    found: dict[str, Prediction] = {}
+    """The log's predictions by question id (last line wins; a torn last line is ignored; any other bad
+    line is an error with file:line), read through the one answers reader."""
     if not path.is_file():
-        return found
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            try:
-                row = json.loads(line)
-            except ValueError:
-                continue  # the line a kill cut short
-            if not isinstance(row, dict) or "question_id" not in row:
-                continue
-            qid = str(row["question_id"])
-            found[qid] = Prediction(
-                qid, str(row.get("text") or ""), str(row.get("input_text") or ""), str(row.get("error") or "")
-            )
-    return found
+        return {}
+    return read_answer_file(path, answer_field="text", torn_tail_ok=True).answers
 
 
 def _drop_torn_tail(path: Path) -> None:

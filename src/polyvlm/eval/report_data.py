@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from polyvlm.eval.answer_files import read_json_lines
+
 
 @dataclass
 class TaskRun:
@@ -31,17 +33,11 @@ class TaskRun:
 
 
 def _read_samples(path: Path, n: int) -> list[dict[str, Any]]:
-    samples = []
-    if path.is_file():
-        with path.open(encoding="utf-8") as f:
-            for line in f:
-                if len(samples) >= n:
-                    break
-                try:
-                    samples.append(json.loads(line))
-                except ValueError:
-                    continue
-    return samples
+    """The first `n` rows of prediction.jsonl, through the answers reader (a bad line is an error)."""
+    if not path.is_file():
+        return []
+    rows, _ = read_json_lines(path, torn_tail_ok=True)
+    return [row for _, row in rows[:n]]
 
 
 def collect_runs(dirs: list[Path], samples: int = 3) -> list[TaskRun]:

@@ -18,12 +18,19 @@ from tqdm import tqdm
 from polyvlm.clients.chat import ChatClient, LimitsSpec, open_chat_client
 from polyvlm.eval.adapters.base import Adapter
 from polyvlm.eval.adapters.spec import judge_spec
+from polyvlm.eval.answer_files import read_answer_file
 from polyvlm.eval.items import EvalItem, Prediction
+from polyvlm.eval.judge_health import (
+    DEFAULT_MAX_JUDGE_FAILURE_SHARE,
+    JudgeFailuresError,
+    judge_failure_problem,
+)
+from polyvlm.eval.judge_progress import ProgressJudge
 from polyvlm.eval.manifest import build_manifest
 from polyvlm.eval.outputs import write_task_outputs
 from polyvlm.eval.prediction_log import PredictionLog, read_predictions
 from polyvlm.eval.registry import load_builtin_scorers
-from polyvlm.eval.scoring import MetricOutcome, score_metric
+from polyvlm.eval.scoring import JudgeFactory, MetricOutcome, score_metric
 from polyvlm.eval.sessions import read_sessions, record_session
 from polyvlm.eval.task import Task
 from polyvlm.eval.tasks.table_rows import TaskDataError
@@ -42,6 +49,9 @@ class EvalConfig:
     judge_limits: LimitsSpec = field(default_factory=LimitsSpec)
     limit: int | None = None  # only the first N items (a smoke run)
     progress: bool = True
+    max_judge_failure_share: float = (
+        DEFAULT_MAX_JUDGE_FAILURE_SHARE  # more fails the run (all failed always does)
+    )
 
     @property
     def cache_dir(self) -> Path:
@@ -57,6 +67,8 @@ class TaskResult:
     model: str
     out_dir: Path
     outcomes: list[MetricOutcome]
+    answer_field: str = ""  # eval score: the field of the answers file the answers were read from
+    not_in_task: list[str] = field(default_factory=list)  # eval score: answer ids that match no question
 
 
 def load_items(task: Task, source: str, limit: int | None = None) -> list[EvalItem]:
@@ -153,8 +165,9 @@ def score_task(
         if name not in scorers:
             outcomes.append(MetricOutcome(name, skipped=f"no scorer named {name!r} is installed"))
             continue
+        shown = _with_progress(factory, f"{task.name} / {name}: judging", config)
         outcomes.append(
-            score_metric(scorers[name](), items, predictions, factory, config.judge_runs, config.seed)
+            score_metric(scorers[name](), items, predictions, shown, config.judge_runs, config.seed)
         )
     judge = None
     if config.judge and any(o.runs and scorers[o.metric].needs_judge for o in outcomes):
@@ -165,7 +178,25 @@ def score_task(
     manifest = build_manifest(task, source, items, model_info, judge, outcomes, config.seed, errors)
     manifest["inference_sessions"] = read_sessions(out)  # who answered: one entry per (resumed) session
     write_task_outputs(out, items, predictions, outcomes, manifest)
-    return TaskResult(task.name, model_name, out, outcomes)
+    result = TaskResult(task.name, model_name, out, outcomes)
+    # checked once every file is written: the failed verdicts are on disk, and a re-run asks only for them
+    problem = judge_failure_problem(task.name, outcomes, config.max_judge_failure_share)
+    if problem:
+        raise JudgeFailuresError(problem, result)
+    return result
+
+
+def _with_progress(factory: JudgeFactory | None, desc: str, config: EvalConfig) -> JudgeFactory | None:
+    """The judge factory whose clients show a progress bar (`desc`, and the run when there are several)."""
+    if factory is None:
+        return None
+    chunk = 4 * config.judge_limits.concurrency
+
+    def open_run(run: int) -> ChatClient:
+        label = f"{desc} (run {run + 1}/{config.judge_runs})" if config.judge_runs > 1 else desc
+        return ProgressJudge(factory(run), label, config.progress, chunk)
+
+    return open_run
 
 
 def run_task(task: Task, source: str, adapter: Adapter, config: EvalConfig) -> TaskResult:
@@ -177,13 +208,19 @@ def run_task(task: Task, source: str, adapter: Adapter, config: EvalConfig) -> T
 
 
 def score_existing(
-    task: Task, source: str, predictions_file: Path, model_name: str, config: EvalConfig
+    task: Task,
+    source: str,
+    predictions_file: Path,
+    model_name: str,
+    config: EvalConfig,
+    answer_field: str | None = None,
 ) -> TaskResult:
-    """Score another run's answers (`question_id, text` per line: ours, llm-jp-eval-mm's, Heron's answer files)."""
+    """Score another run's answers (ours, llm-jp-eval-mm's, LLaVA's, Heron's answer files: see answer_files)."""
     items = load_items(task, source, config.limit)
-    found = read_predictions(predictions_file)
+    read = read_answer_file(predictions_file, task.languages, answer_field)
+    found = read.answers
     if not found:
-        raise TaskDataError(f"{predictions_file}: no predictions (JSONL lines with question_id and text)")
+        raise TaskDataError(f"{predictions_file}: no answers (JSONL lines with question_id and the answer)")
     ids = {it.question_id for it in items}
     unknown = sorted(set(found) - ids)
     if len(unknown) == len(found):
@@ -192,6 +229,12 @@ def score_existing(
         )
     # answers to questions outside the items (another split, or --limit) are counted, not scored
     info = {"backend": "predictions", "file": str(predictions_file), "model": model_name,
-            "predictions_not_in_task": len(unknown)}  # fmt: skip
+            "answer_field": read.field, "predictions_not_in_task": len(unknown)}  # fmt: skip
     found = {qid: p for qid, p in found.items() if qid in ids}
-    return score_task(task, source, items, found, model_name, info, config)
+    try:
+        result = score_task(task, source, items, found, model_name, info, config)
+    except JudgeFailuresError as e:
+        e.result.answer_field, e.result.not_in_task = read.field, unknown
+        raise
+    result.answer_field, result.not_in_task = read.field, unknown
+    return result
