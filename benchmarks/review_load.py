@@ -38,6 +38,7 @@ from polyvlm.review.project_init import init_project
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 NONCE = re.compile(r'name="nonce" value="([^"]+)"')
+BASE = re.compile(r'name="base_version" value="(\d+)"')
 
 
 def make_project(folder: str, n_items: int, annotators: list[str]) -> dict[str, str]:
@@ -101,6 +102,7 @@ async def annotator(url: str, name: str, token: str, until: float, seed: int, ou
             if m is None:  # all done: nothing more to submit
                 break
             form = {"csrf": CSRF.search(page).group(1), "nonce": NONCE.search(page).group(1),
+                    "base_version": BASE.search(page).group(1),
                     "adequacy": str(rng.randint(1, 5)), "fluency": str(rng.randint(1, 5)),
                     "decision": rng.choice(["accept", "reject"]), "comment": ""}  # fmt: skip
             if n % 3 == 0:

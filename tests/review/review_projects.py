@@ -57,9 +57,9 @@ def make_project(
 
 
 def form(adequacy: int, fluency: int, decision: str, **extra: str) -> dict[str, str]:
-    """A submitted review form with a fresh nonce."""
+    """A submitted review form with a fresh nonce, made from version 0 unless `base_version` says otherwise."""
     return {"adequacy": str(adequacy), "fluency": str(fluency), "decision": decision,
-            "nonce": secrets.token_urlsafe(18), **extra}  # fmt: skip
+            "nonce": secrets.token_urlsafe(18), "base_version": "0", "base_adjudication": "0", **extra}  # fmt: skip
 
 
 def assignment(project: str, annotator: str, item_id: int):

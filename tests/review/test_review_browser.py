@@ -2,37 +2,24 @@
 process: log in, rate with the keyboard, edit, submit, next; two annotators on shared items; a kill -9
 mid-session; hostile model output; the image route, admin token and CSRF checks (over plain HTTP too)."""
 
-import os
 import re
-import shutil
-import sqlite3
 
 import pytest
 import requests
+from review_browser import (
+    HAVE_CHROMIUM,
+    NO_CHROMIUM,
+    and_wait,
+    item_key,
+    login,
+    rate_by_keyboard,
+    submit_page,
+    submitted,
+)
 from review_projects import make_project, samples
 from review_server import ReviewServer
 
-pytestmark = pytest.mark.skipif(
-    not (shutil.which("chromium") and os.path.exists("/usr/bin/chromedriver")),
-    reason="needs Debian chromium and chromium-driver (scripts/system-packages.txt)",
-)
-
-
-@pytest.fixture
-def browser(tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = shutil.which("chromium")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                 f"--user-data-dir={tmp_path / 'chromium'}"):  # fmt: skip
-        opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-    driver.implicitly_wait(5)
-    yield driver
-    driver.quit()
+pytestmark = pytest.mark.skipif(not HAVE_CHROMIUM, reason=NO_CHROMIUM)
 
 
 @pytest.fixture
@@ -44,64 +31,6 @@ def project(tmp_path):
     return path, result
 
 
-def _login(driver, url, name, token):
-    driver.delete_all_cookies()
-    driver.get(url + "/login")
-    driver.find_element("id", "name").send_keys(name)
-    driver.find_element("id", "token").send_keys(token)
-    _and_wait(driver, driver.find_element("id", "login-button").click)
-    assert re.search(r"/item/\d+$", driver.current_url), driver.page_source[:500]
-
-
-def _rate_by_keyboard(driver, adequacy, fluency, decision_key):
-    from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.common.keys import Keys
-
-    driver.find_element("tag name", "h2").click()  # focus on the page, not in a text field
-    ActionChains(driver).send_keys(str(adequacy)).key_down(Keys.SHIFT).send_keys(str(fluency)).key_up(
-        Keys.SHIFT
-    ).send_keys(decision_key).perform()
-
-
-def _and_wait(driver, action):
-    """Do `action` (a click, a key) and wait until the browser has loaded the next page."""
-    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    old = driver.find_element("tag name", "html")
-    action()
-
-    def left(_driver) -> bool:
-        try:
-            old.is_enabled()
-            return False
-        except StaleElementReferenceException:
-            return True
-        except WebDriverException as e:
-            # chromedriver asked mid-navigation may answer that the node has left the document instead
-            if "does not belong to the document" in str(e):
-                return True
-            raise
-
-    WebDriverWait(driver, 15).until(left)
-
-
-def _submit(driver):
-    _and_wait(driver, driver.find_element("id", "submit").click)
-
-
-def _submitted(project):
-    conn = sqlite3.connect(os.path.join(project, "review.sqlite"))
-    return conn.execute(
-        """SELECT a.annotator, i.item_key, s.version, s.ratings, s.messages FROM submissions s
-           JOIN assignments a ON a.id = s.assignment_id JOIN items i ON i.id = a.item_id ORDER BY s.id"""
-    ).fetchall()
-
-
-def _item_key(driver):
-    return re.search(r"item (s\d+) ·", driver.find_element("class name", "meta").text).group(1)
-
-
 @pytest.mark.slow
 def test_rate_edit_submit_next_for_two_annotators_with_hostile_output_shown_as_text(browser, project):
     import json
@@ -111,13 +40,13 @@ def test_rate_edit_submit_next_for_two_annotators_with_hostile_output_shown_as_t
 
     path, init = project
     with ReviewServer(path) as server:
-        _login(browser, server.url, "ann1", init.tokens["ann1"])
+        login(browser, server.url, "ann1", init.tokens["ann1"])
         assert "item 1 of 6 · 0 submitted" in browser.find_element("id", "progress").text
         image = browser.find_element("class name", "item-image")
         assert browser.execute_script("return arguments[0].naturalWidth", image) > 0  # the photo loaded
         assert "Answer number" in browser.find_element("class name", "source-text").text
-        first = _item_key(browser)
-        _rate_by_keyboard(browser, 4, 2, "a")
+        first = item_key(browser)
+        rate_by_keyboard(browser, 4, 2, "a")
         turn = browser.find_element("id", "turn_1")
         turn.clear()
         turn.send_keys("Un chat dort sur le canapé rouge.")
@@ -125,30 +54,30 @@ def test_rate_edit_submit_next_for_two_annotators_with_hostile_output_shown_as_t
         # submit by the shortcut, typed in the focused text field (an element reference would be stale on
         # the next page before its key-up is sent)
         chord = ActionChains(browser).key_down(Keys.CONTROL).send_keys(Keys.ENTER).key_up(Keys.CONTROL)
-        _and_wait(browser, chord.perform)
+        and_wait(browser, chord.perform)
         assert "item 2 of 6 · 1 submitted" in browser.find_element("id", "progress").text
         # the rest of ann1's items: rate, submit with the button, next
         for _ in range(5):
-            key = _item_key(browser)
+            key = item_key(browser)
             if key == "s2":  # the hostile answer is shown as text and its script never ran
                 assert "<script>window.__xss = 1</script><b>bold?</b>" in browser.find_element(
                     "id", "turn_1"
                 ).get_attribute("value")
                 assert browser.execute_script("return window.__xss") is None
                 assert not browser.find_elements("css selector", "b")
-            _rate_by_keyboard(browser, 3, 3, "r" if key == "s2" else "a")
-            _submit(browser)
+            rate_by_keyboard(browser, 3, 3, "r" if key == "s2" else "a")
+            submit_page(browser)
         assert "6 of 6 items submitted" in browser.find_element("id", "progress").text
 
-        _login(browser, server.url, "ann2", init.tokens["ann2"])  # the same items: none of ann1's work shows
+        login(browser, server.url, "ann2", init.tokens["ann2"])  # the same items: none of ann1's work shows
         assert "Un chat dort sur le canapé rouge." not in browser.page_source
         assert "tournure corrigée" not in browser.page_source
         assert not browser.find_elements("css selector", "input[type=radio]:checked")
-        key = _item_key(browser)
-        _rate_by_keyboard(browser, 2, 5, "r")
-        _submit(browser)
+        key = item_key(browser)
+        rate_by_keyboard(browser, 2, 5, "r")
+        submit_page(browser)
         assert "1 submitted" in browser.find_element("id", "progress").text
-    rows = _submitted(path)
+    rows = submitted(path)
     assert len(rows) == 7
     ann1_first = next(r for r in rows if r[0] == "ann1" and r[1] == first)
     assert json.loads(ann1_first[3]) == {"adequacy": 4, "fluency": 2, "decision": "accept"}
@@ -162,20 +91,20 @@ def test_rate_edit_submit_next_for_two_annotators_with_hostile_output_shown_as_t
 
 
 @pytest.mark.slow
-def test_a_server_killed_mid_session_loses_nothing_submitted(browser, project):
+def test_a_server_killed_mid_session_loses_nothingsubmitted(browser, project):
     path, init = project
     server = ReviewServer(path).start()
     try:
-        _login(browser, server.url, "ann1", init.tokens["ann1"])
+        login(browser, server.url, "ann1", init.tokens["ann1"])
         done = []
         for _ in range(3):
-            done.append(_item_key(browser))
-            _rate_by_keyboard(browser, 5, 4, "a")
+            done.append(item_key(browser))
+            rate_by_keyboard(browser, 5, 4, "a")
             browser.find_element("id", "turn_1").send_keys(" (revu)")
-            _submit(browser)
+            submit_page(browser)
         browser.find_element("id", "turn_1").send_keys(" brouillon non soumis")  # typed, never submitted
         server.kill()  # SIGKILL mid-session
-        assert len(_submitted(path)) == 3  # readable at once by another process: committed, not buffered
+        assert len(submitted(path)) == 3  # readable at once by another process: committed, not buffered
         server.start()  # the same port: the browser's session cookie is still valid
         browser.get(server.url + "/next")
         assert "item 4 of 6 · 3 submitted" in browser.find_element("id", "progress").text
@@ -183,12 +112,12 @@ def test_a_server_killed_mid_session_loses_nothing_submitted(browser, project):
         assert "submitted (version 1)" in browser.find_element("id", "submitted").text
         assert browser.find_element("id", "turn_1").get_attribute("value").endswith("(revu)")
         browser.get(server.url + "/item/4")
-        _rate_by_keyboard(browser, 1, 1, "r")
-        _submit(browser)
+        rate_by_keyboard(browser, 1, 1, "r")
+        submit_page(browser)
         assert "item 5 of 6 · 4 submitted" in browser.find_element("id", "progress").text
     finally:
         server.kill()
-    rows = _submitted(path)
+    rows = submitted(path)
     assert [r[1] for r in rows[:3]] == done and len(rows) == 4 and len({r[1] for r in rows}) == 4
     assert not any("brouillon" in r[4] for r in rows)
 
@@ -223,14 +152,14 @@ def test_image_route_admin_token_and_csrf_are_enforced(project):
             r = s.get(f"{url}/image/{attack}")
             assert r.status_code == 404 and b"SQLite" not in r.content and b"root:" not in r.content, attack
         nonce = re.search(r'name="nonce" value="([^"]+)"', page.text).group(1)
-        rating = {"adequacy": "3", "fluency": "3", "decision": "accept", "nonce": nonce}
+        rating = {"adequacy": "3", "fluency": "3", "decision": "accept", "nonce": nonce, "base_version": "0"}
         assert s.post(url + "/item/1", data=rating).status_code == 403  # no token
         assert s.post(url + "/item/1", data={**rating, "csrf": "forged"}).status_code == 403
         other, _ = _session(url, "ann2", init.tokens["ann2"])  # another session's token is no good either
         assert s.post(url + "/item/1", data={**rating, "csrf": _csrf_of(other, url)}).status_code == 403
-        assert _submitted(path) == []
+        assert submitted(path) == []
         assert s.post(url + "/item/1", data={**rating, "csrf": csrf}).status_code == 200
-        assert len(_submitted(path)) == 1
+        assert len(submitted(path)) == 1
         # admin pages: refused without the admin token, for annotators, and with a wrong token
         assert requests.get(url + "/admin").status_code == 403
         assert s.get(url + "/admin").status_code == 403 and s.get(url + "/admin/agreement").status_code == 403
@@ -248,7 +177,8 @@ def test_image_route_admin_token_and_csrf_are_enforced(project):
         admin_csrf = re.search(r'name="csrf" value="([^"]+)"', ok.text).group(1)
         assert "Inter-annotator agreement" in admin.get(url + "/admin/agreement").text
         form = {"csrf": admin_csrf, "nonce": "n" * 20, "adequacy": "5", "fluency": "5", "decision": "accept",
-                "turn_0": "<image>\nQue voit-on ?", "turn_1": "Version finale.", "note": "tranché"}  # fmt: skip
+                "turn_0": "<image>\nQue voit-on ?", "turn_1": "Version finale.", "note": "tranché",
+                "base_adjudication": "0"}  # fmt: skip
         assert admin.post(url + "/admin/item/1", data={**form, "csrf": "forged"}).status_code == 403
         assert admin.post(url + "/admin/item/1", data=form).status_code == 200
         assert "Version finale." in admin.get(url + "/admin/item/1").text
@@ -275,17 +205,17 @@ def test_admin_adjudicates_a_disputed_item_and_reads_the_agreement_page(browser,
         assert "admin only" in browser.page_source  # no admin session yet
         browser.get(server.url + "/admin/login")
         browser.find_element("id", "token").send_keys(init.admin_token)
-        _and_wait(browser, browser.find_element("id", "login-button").click)
+        and_wait(browser, browser.find_element("id", "login-button").click)
         rows = browser.find_elements("css selector", "#disputed tr")[1:]
         assert [r.text.split()[0] for r in rows] == ["s0", "s1"] and all("open" in r.text for r in rows)
-        _and_wait(browser, rows[0].find_element("tag name", "a").click)
+        and_wait(browser, rows[0].find_element("tag name", "a").click)
         assert len(browser.find_elements("class name", "review")) == 2  # both reviews side by side
         turn = browser.find_element("id", "turn_1")
         turn.clear()
         turn.send_keys("Version arbitrée.")
         for choice in ("adequacy-5", "fluency-4", "decision-accept"):
             browser.find_element("id", choice).click()
-        _and_wait(browser, browser.find_element("css selector", "#adjudicate button").click)
+        and_wait(browser, browser.find_element("css selector", "#adjudicate button").click)
         assert "adjudicated" in browser.find_elements("css selector", "#disputed tr")[1].text
         browser.get(server.url + "/admin/agreement")
         assert "Krippendorff" in browser.page_source and browser.find_elements("css selector", "svg rect")

@@ -112,6 +112,7 @@ def test_serve_a_project_of_the_recipes_parquet_output(runs, recipe, tmp_path, p
             assert s.get(f"{server.url}/image/{name}").headers["content-type"] == "image/jpeg"
         form = {"csrf": re.search(r'name="csrf" value="([^"]+)"', page.text).group(1),
                 "nonce": re.search(r'name="nonce" value="([^"]+)"', page.text).group(1),
+                "base_version": re.search(r'name="base_version" value="(\d+)"', page.text).group(1),
                 "adequacy": "4", "fluency": "4", "decision": "accept"}  # fmt: skip
         after = s.post(server.url + "/item/1", data=form)
         assert after.status_code == 200 and "item 2 of 12 · 1 submitted" in after.text

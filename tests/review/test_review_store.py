@@ -43,7 +43,9 @@ def test_submit_versions_and_records_each_edit_with_who_when_before_after(tmp_pa
     original = "Réponse numéro 0 : un chat dort sur le canapé."
     first = submit(conn, config, a, form(4, 5, "accept", turn_1="Un chat dort sur le canapé."))
     assert (first.version, first.edited) == (1, 1)
-    second = submit(conn, config, a, form(5, 5, "accept", turn_1="Un chat dort sur le canapé rouge."))
+    second = submit(
+        conn, config, a, form(5, 5, "accept", turn_1="Un chat dort sur le canapé rouge.", base_version="1")
+    )
     assert (second.version, second.edited) == (2, 1)
     edits = conn.execute("SELECT * FROM edits ORDER BY id").fetchall()
     assert [(e["annotator"], e["turn"], e["before"], e["after"]) for e in edits] == [
@@ -82,7 +84,7 @@ def test_readers_take_llava_json_messages_jsonl_and_count_bad_entries(tmp_path):
     bad = [r for r in got if isinstance(r, Unreadable)]
     assert [r.id for r in recs] == ["x", "m"]
     assert recs[0].messages[1].role == "assistant" and recs[0].images[0].path == "p.jpg"
-    assert recs[1].messages[0].content == "<image>\nQ" and recs[1].images[0].path == "q.jpg"
+    assert recs[1].messages[0].content == "<image>Q" and recs[1].images[0].path == "q.jpg"
     assert sorted(b.reason.split(":")[0] for b in bad) == ["bad_entry", "bad_line"]
 
 
@@ -135,11 +137,11 @@ def test_disputed_items_wait_for_adjudication_and_export_the_adjudicated_version
     submit(conn, config, assignment(project, "b", 2), form(4, 3, "accept"))  # agree (fluency 1 apart)
     assert disagreeing_items(conn, config) == {1: ["adequacy", "decision"]}
     stats = export_project(conn, str(tmp_path / "out1"))
-    assert (stats["accepted"], stats["disputed_not_adjudicated"], stats["unreviewed"]) == (1, 1, 1)
+    assert (stats["accepted"], stats["disputed_decision"], stats["unreviewed"]) == (1, 1, 1)
     turns = {"turn_0": "<image>\nQue voit-on ?", "turn_1": "Version tranchée."}
     adjudicate(conn, config, 1, form(4, 4, "accept", note="b a mal lu", **turns), 2)
     stats = export_project(conn, str(tmp_path / "out2"))
-    assert (stats["accepted"], stats["adjudicated"], stats.get("disputed_not_adjudicated", 0)) == (2, 1, 0)
+    assert (stats["accepted"], stats["adjudicated"], stats["disputed_decision"]) == (2, 1, 0)
     lines = (tmp_path / "out2" / "reviewed.jsonl").read_text(encoding="utf-8").splitlines()
     first = json.loads(lines[0])
     assert first["messages"][1]["content"] == "Version tranchée."

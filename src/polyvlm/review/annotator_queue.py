@@ -12,10 +12,12 @@ from polyvlm.review.source_view import source_panels
 
 
 def progress(conn: sqlite3.Connection, annotator: str) -> dict[str, int]:
-    """How many items the annotator has and how many they submitted."""
+    """How many items the annotator has and how many they submitted (per item, whatever its versions)."""
+    # counted over assignments, not over a join with submissions: a re-submitted item is one row, not two
     row = conn.execute(
-        """SELECT COUNT(*) AS total, COUNT(DISTINCT s.assignment_id) AS done FROM assignments a
-           LEFT JOIN submissions s ON s.assignment_id = a.id WHERE a.annotator = ?""",
+        """SELECT COUNT(*) AS total,
+                  COALESCE(SUM(EXISTS (SELECT 1 FROM submissions s WHERE s.assignment_id = a.id)), 0) AS done
+           FROM assignments a WHERE a.annotator = ?""",
         (annotator,),
     ).fetchone()
     return {"total": row["total"], "done": row["done"]}
@@ -39,7 +41,8 @@ def assignment_at(conn: sqlite3.Connection, annotator: str, position: int) -> sq
 
 
 def item_view(conn: sqlite3.Connection, item_id: int, assignment_id: int | None) -> dict[str, Any]:
-    """What the item page shows: images, sources, turns (the annotator's own last version if any)."""
+    """What the item page shows: images, sources, turns (the annotator's own last version if any), and the
+    version the page's form is made from (`base_version`, 0 before any submit)."""
     item = conn.execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
     record = record_from_json(item["record"])
     turns = turns_of(record)
@@ -55,6 +58,7 @@ def item_view(conn: sqlite3.Connection, item_id: int, assignment_id: int | None)
         "images": json.loads(item["images"]),
         "sources": source_panels(record),
         "turns": [{"role": role, "text": text} for (role, _), text in zip(turns, texts, strict=True)],
+        "base_version": own["version"] if own is not None else 0,
         "own": {"ratings": json.loads(own["ratings"]), "comment": own["comment"], "version": own["version"]}
         if own is not None
         else None,

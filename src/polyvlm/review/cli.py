@@ -1,4 +1,5 @@
-"""`polyvlm review`: init, serve, export, agreement. Only click is imported here; each command imports its part."""
+"""`polyvlm review`: init, serve, export, agreement, rotate-secret. Only click is imported here; each command
+imports its part."""
 
 from __future__ import annotations
 
@@ -116,13 +117,16 @@ def agreement_cmd(project: str, output: str | None) -> None:
         raise click.ClickException(str(e)) from None
     config = ReviewConfig.model_validate(get_meta(conn, "config"))
     report = agreement_report(conn, config)
+    from polyvlm.review.private_files import write_private
+
     out = Path(output or project)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "agreement.json").write_text(
-        json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    # 0600 like every file of a project (the report names annotators and their ratings)
+    write_private(
+        str(out / "agreement.json"), (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode()
     )
-    (out / "agreement.html").write_text(
-        agreement_document(report, config, f"Agreement: {project}"), encoding="utf-8"
+    write_private(
+        str(out / "agreement.html"), agreement_document(report, config, f"Agreement: {project}").encode()
     )
     overall = report["groups"][0] if report["groups"] else None
     click.echo(f"{report['items']} items, {report['submissions']} current submissions")
@@ -134,3 +138,21 @@ def agreement_cmd(project: str, output: str | None) -> None:
                 f"  {name}: Krippendorff's alpha, Fleiss' kappa = {txt} ({a['overlap_items']} items rated 2+ times)"
             )
     click.echo(f"wrote {out / 'agreement.json'} and {out / 'agreement.html'}")
+
+
+@review_group.command("rotate-secret")
+@click.argument("project", type=click.Path(exists=True, file_okay=False))
+def rotate_secret_cmd(project: str) -> None:
+    """Replace PROJECT's session key and end every session (a running server uses the new key at once)."""
+    from polyvlm.review.session_key import key_path, rotate_secret
+    from polyvlm.review.store import SESSIONS_SCHEMA, connect
+
+    try:
+        conn = connect(project)
+    except FileNotFoundError as e:
+        raise click.ClickException(str(e)) from None
+    conn.executescript(SESSIONS_SCHEMA)  # a project made before sessions moved server-side
+    ended = rotate_secret(project, conn)
+    click.echo(
+        f"new session key in {key_path(project)} (mode 0600); {ended} sessions ended, device cookies void"
+    )

@@ -1,4 +1,5 @@
-"""Which items need adjudication: reviewed by several annotators who differ on a choice or by 2+ on a scale."""
+"""Which items need adjudication: reviewed by several annotators who differ on a choice, by 2+ on a scale, or
+on the text (different edits, or an edit and the original: merge.py leaves such an item out until adjudicated)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,21 @@ import sqlite3
 from collections import defaultdict
 
 from polyvlm.review.config import ReviewConfig
+from polyvlm.review.merge import turns_differ
 from polyvlm.review.store import latest_submissions
 
 
 def disagreeing_items(conn: sqlite3.Connection, config: ReviewConfig) -> dict[int, list[str]]:
-    """Item id -> the fields annotators disagree on (nominal: any difference; ordinal: a spread of 2 or more)."""
-    ratings: dict[int, list[dict]] = defaultdict(list)
+    """Item id -> what annotators disagree on (nominal: any difference; ordinal: a spread of 2 or more; "text")."""
+    latest: dict[int, list[sqlite3.Row]] = defaultdict(list)
     for s in latest_submissions(conn):
-        ratings[s["item_id"]].append(json.loads(s["ratings"]))
+        latest[s["item_id"]].append(s)
     out = {}
-    for item, rs in ratings.items():
-        if len(rs) < 2:
+    for item, subs in latest.items():
+        if len(subs) < 2:
             continue
-        fields = []
+        rs = [json.loads(s["ratings"]) for s in subs]
+        fields = ["text"] if turns_differ(subs) else []
         for f in config.fields:
             values = [r[f.name] for r in rs if f.name in r]
             spread = len(set(values)) > 1 if f.kind == "nominal" else max(values) - min(values) >= 2

@@ -1,10 +1,10 @@
 """`polyvlm review export`: the refined dataset, each kept record with its review provenance.
 
-An item's final state: the latest adjudication if there is one; else its annotators' latest submissions
-when they agree on the decision (the turns of the latest of them); items without a review, and items whose
-annotators disagree on the decision and were not adjudicated, are counted and left out. Accepted records go
-to reviewed.parquet and reviewed.jsonl (read_parquet / read_jsonl read them in a recipe), rejected ones to
-rejected.jsonl with their reviews.
+An item's final state is decided by the rules of merge.py (adjudication; else agreement on the decision
+and, for an accepted item, on the turns: an edit is kept only when every annotator's turns say the same);
+export_stats.json counts how many items each rule decided, and they add up to the project's items.
+Accepted records go to reviewed.parquet and reviewed.jsonl (read_parquet / read_jsonl read them in a
+recipe), rejected ones to rejected.jsonl with their reviews.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from polyvlm.core.records import (
     records_to_table,
 )
 from polyvlm.review.config import ReviewConfig
+from polyvlm.review.dataset_readers import turns_of
+from polyvlm.review.merge import EXPORTED, LEFT_OUT, decide
 from polyvlm.review.store import get_meta, latest_adjudications, latest_submissions
 
 
@@ -51,7 +53,7 @@ def _edits(conn: sqlite3.Connection, item_id: int) -> list[dict[str, Any]]:
 
 
 def final_states(conn: sqlite3.Connection, config: ReviewConfig) -> tuple[list[tuple[str, Record]], Counter]:
-    """(decision, record with review provenance) of every item with a final state, and counts of the rest."""
+    """(decision, record with review provenance) of every exported item, and how many items each rule decided."""
     subs: dict[int, list[sqlite3.Row]] = defaultdict(list)
     for s in latest_submissions(conn):
         subs[s["item_id"]].append(s)
@@ -61,21 +63,19 @@ def final_states(conn: sqlite3.Connection, config: ReviewConfig) -> tuple[list[t
     for item in conn.execute("SELECT id, item_key, record FROM items ORDER BY id"):
         reviews = sorted(subs.get(item["id"], []), key=lambda s: s["submitted_at"])
         adj = adjudicated.get(item["id"])
-        decisions = {json.loads(s["ratings"])[config.decision_field] for s in reviews}
-        if adj is None and not reviews:
-            counts["unreviewed"] += 1
-            continue
-        if adj is None and len(decisions) > 1:
-            counts["disputed_not_adjudicated"] += 1
-            continue
-        final = adj if adj is not None else reviews[-1]
-        ratings = json.loads(final["ratings"])
         record = record_from_json(item["record"])
-        apply_turns(record, json.loads(final["messages"]))
+        original = [text for _, text in turns_of(record)]
+        outcome = decide(config, original, reviews, adj)
+        counts[outcome.rule] += 1
+        if not outcome.exported:
+            continue
+        apply_turns(record, outcome.turns)
         record.metadata["review"] = {
             "project_item": item["item_key"],
-            "decision": ratings[config.decision_field],
-            "ratings": ratings,
+            "decision": outcome.decision,
+            "ratings": outcome.ratings,
+            "decided_by": outcome.rule,
+            "edited": outcome.turns != original,
             "adjudicated": adj is not None,
             "adjudication_note": adj["note"] if adj is not None else "",
             "reviews": [
@@ -90,7 +90,7 @@ def final_states(conn: sqlite3.Connection, config: ReviewConfig) -> tuple[list[t
             ],  # fmt: skip
             "edits": _edits(conn, item["id"]),
         }
-        out.append((ratings[config.decision_field], record))
+        out.append((outcome.decision, record))
     return out, counts
 
 
@@ -122,9 +122,10 @@ def export_project(conn: sqlite3.Connection, out_dir: str) -> dict[str, Any]:
         "items": conn.execute("SELECT COUNT(*) FROM items").fetchone()[0],
         "accepted": len(accepted),
         "rejected": len(rejected),
-        **counts,
-        "edited_records": sum(1 for _, r in states if r.metadata["review"]["edits"]),
-        "adjudicated": sum(1 for _, r in states if r.metadata["review"]["adjudicated"]),
+        **{rule: counts[rule] for rule in LEFT_OUT},
+        "edited_records": sum(1 for _, r in states if r.metadata["review"]["edited"]),
+        "adjudicated": counts["adjudicated"],
+        "decided_by": {rule: counts[rule] for rule in (*EXPORTED, *LEFT_OUT)},
     }
     _atomic_write(os.path.join(out_dir, "export_stats.json"), json.dumps(stats, indent=2) + "\n")
     return stats

@@ -13,6 +13,7 @@ import re
 from polyvlm.core.records import ImageRef
 from polyvlm.core.step import Drop
 from polyvlm.image.decode import decode, to_jpeg
+from polyvlm.review.private_files import write_private
 
 IMAGES_DIR = "images"
 NAME = re.compile(r"^[0-9a-f]{64}\.jpg$")
@@ -49,10 +50,7 @@ def store_image(project: str, data: bytes) -> str | Drop:
     name = hashlib.sha256(body).hexdigest() + ".jpg"
     path = os.path.join(images_dir(project), name)
     if not os.path.exists(path):
-        tmp = path + ".tmp"
-        with open(tmp, "wb") as f:
-            f.write(body)
-        os.replace(tmp, path)
+        write_private(path, body)
     return name
 
 

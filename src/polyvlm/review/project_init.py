@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import sqlite3
 from collections import Counter
@@ -18,6 +17,8 @@ from polyvlm.review.assignment import assign
 from polyvlm.review.config import ReviewConfig
 from polyvlm.review.dataset_readers import Unreadable, read_dataset, turns_of
 from polyvlm.review.image_store import find_image_bytes, images_dir, store_image
+from polyvlm.review.private_files import make_private_dir
+from polyvlm.review.session_key import write_new_key
 from polyvlm.review.store import connect, set_meta
 from polyvlm.review.tokens import hash_token, new_token
 
@@ -68,7 +69,8 @@ def init_project(
     if os.path.exists(project) and os.listdir(project):
         raise FileExistsError(f"{project} exists and is not empty; choose a new project folder")
     assign(0, annotators, overlap, overlap_share)  # bad settings fail before anything is written
-    os.makedirs(images_dir(project), exist_ok=True)
+    make_private_dir(project)  # 0700: the database and the session key are the owner's alone
+    make_private_dir(images_dir(project))
     try:
         return _fill(dataset, project, annotators, overlap, overlap_share, config, image_dirs or [], seed)
     except BaseException:
@@ -104,13 +106,13 @@ def _fill(
                 result.assignments += 1
         result.admin_token = new_token()
         set_meta(conn, "admin_token_hash", hash_token(result.admin_token))
-        set_meta(conn, "session_secret", secrets.token_hex(32))
         set_meta(conn, "config", config.model_dump())
         set_meta(conn, "dataset", os.path.abspath(dataset))
         set_meta(conn, "overlap", {"k": overlap, "share": overlap_share, "seed": seed})
         set_meta(conn, "created", datetime.now(UTC).isoformat(timespec="seconds"))
         set_meta(conn, "problems", dict(result.problems))
         conn.execute("COMMIT")
+    write_new_key(project)  # the session key lives beside the database, never in it
     result.items = len(rows)
     return result
 

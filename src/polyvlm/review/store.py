@@ -12,6 +12,8 @@ import os
 import sqlite3
 from typing import Any
 
+from polyvlm.review.private_files import tighten, touch_private
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS annotators (name TEXT PRIMARY KEY, token_hash TEXT NOT NULL);
@@ -34,6 +36,12 @@ CREATE TABLE IF NOT EXISTS adjudications (
   id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL REFERENCES items(id), nonce TEXT NOT NULL UNIQUE,
   ratings TEXT NOT NULL, messages TEXT NOT NULL, note TEXT NOT NULL, at TEXT NOT NULL);
 """
+# server-side sessions: the cookie carries a random id, the table only its keyed hash (web_sessions.py)
+SESSIONS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+  key TEXT PRIMARY KEY, data TEXT NOT NULL, expires REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS sessions_expires ON sessions (expires);
+"""
 
 DB_NAME = "review.sqlite"
 
@@ -50,6 +58,10 @@ def connect(project: str, create: bool = False) -> sqlite3.Connection:
         raise FileNotFoundError(
             f"{project} is not a review project (no {DB_NAME}); run `polyvlm review init`"
         )
+    if create:
+        touch_private(path)  # made 0600 before SQLite opens it: its WAL and SHM copy the database's mode
+    else:  # a project made before modes were set: its files become private on the next open
+        tighten([project, path, path + "-wal", path + "-shm"])
     conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")
@@ -57,7 +69,7 @@ def connect(project: str, create: bool = False) -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=30000")
     if create:
-        conn.executescript(SCHEMA)
+        conn.executescript(SCHEMA + SESSIONS_SCHEMA)
     return conn
 
 

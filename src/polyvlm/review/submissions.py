@@ -1,7 +1,10 @@
 """Submitting a review: validate the ratings, append a version, record each edited turn (who, when, before/after).
 
 One transaction per submit. The form carries a nonce made when the page was rendered, UNIQUE in the table:
-a resent form (double click, retry after a dropped connection) is acknowledged without a second row.
+a resent form (double click, retry after a dropped connection) is acknowledged without a second row. It also
+carries the version it was made from (`base_version`, 0 before any submit): when the assignment has moved on
+since (another tab submitted), the submit is refused with a `Conflict` holding both texts, so an older page
+never silently reverts a newer edit. The adjudication form does the same with `base_adjudication`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,22 @@ class Submitted:
     version: int
     edited: int
     duplicate: bool = False
+
+
+class Conflict(Exception):
+    """A form made from an older version than the stored one: nothing was written."""
+
+    def __init__(self, current: int, saved: list[str], sent: list[str]) -> None:
+        super().__init__(f"this page was made from an older version; version {current} was saved since")
+        self.current, self.saved, self.sent = current, saved, sent
+
+
+def base_of(form: dict[str, str], field: str) -> int:
+    """The version a form was made from (ValueError when the form does not say)."""
+    raw = form.get(field, "")
+    if not raw.isdigit():
+        raise ValueError("the form does not say which version it was made from; reload the page")
+    return int(raw)
 
 
 def now() -> str:
@@ -71,6 +90,7 @@ def submit(
     if not 16 <= len(nonce) <= 64:
         raise ValueError("the form has no valid nonce; reload the page")
     ratings = parse_ratings(config, form)
+    base = base_of(form, "base_version")
     comment = form.get("comment", "").replace("\r\n", "\n")
     if len(comment) > MAX_TEXT:
         raise ValueError(f"the comment is longer than {MAX_TEXT} characters")
@@ -87,13 +107,12 @@ def submit(
         before = current_turns(conn, assignment["id"], assignment["item_id"])
         sent = edited_turns(form, len(before))
         after = [b if s is None else s for b, s in zip(before, sent, strict=True)]
-        version = (
-            1
-            + conn.execute(
-                "SELECT COALESCE(MAX(version), 0) FROM submissions WHERE assignment_id = ?",
-                (assignment["id"],),
-            ).fetchone()[0]
-        )
+        stored = conn.execute(
+            "SELECT COALESCE(MAX(version), 0) FROM submissions WHERE assignment_id = ?", (assignment["id"],)
+        ).fetchone()[0]
+        if base != stored:
+            raise Conflict(stored, before, after)
+        version = stored + 1
         at = now()
         cur = conn.execute(
             "INSERT INTO submissions (assignment_id, nonce, version, ratings, messages, comment, submitted_at)"
@@ -122,12 +141,27 @@ def adjudicate(
     if not 16 <= len(nonce) <= 64:
         raise ValueError("the form has no valid nonce; reload the page")
     ratings = parse_ratings(config, form)
+    base = base_of(form, "base_adjudication")
     turns = edited_turns(form, n_turns)
     if any(t is None for t in turns):
         raise ValueError("the adjudication form must carry every turn")
-    conn.execute(
-        "INSERT OR IGNORE INTO adjudications (item_id, nonce, ratings, messages, note, at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (item_id, nonce, json.dumps(ratings), json.dumps(turns, ensure_ascii=False),
-         form.get("note", "")[:MAX_TEXT], now()),
-    )  # fmt: skip
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if conn.execute("SELECT 1 FROM adjudications WHERE nonce = ?", (nonce,)).fetchone() is None:
+            latest = conn.execute(
+                "SELECT id, messages FROM adjudications WHERE item_id = ? ORDER BY id DESC LIMIT 1",
+                (item_id,),
+            ).fetchone()
+            if (0 if latest is None else latest["id"]) != base:
+                raise Conflict(latest["id"] if latest else 0, json.loads(latest["messages"]) if latest else [],
+                               [t or "" for t in turns])  # fmt: skip
+            conn.execute(
+                "INSERT INTO adjudications (item_id, nonce, ratings, messages, note, at) VALUES (?, ?, ?, ?, ?, ?)",
+                (item_id, nonce, json.dumps(ratings), json.dumps(turns, ensure_ascii=False),
+                 form.get("note", "")[:MAX_TEXT], now()),
+            )  # fmt: skip
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise

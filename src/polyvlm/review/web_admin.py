@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -14,11 +15,19 @@ from polyvlm.review.agreement import agreement_report
 from polyvlm.review.agreement_page import agreement_html
 from polyvlm.review.annotator_queue import item_view, progress
 from polyvlm.review.disagreements import disagreeing_items
-from polyvlm.review.store import get_meta, latest_adjudications
-from polyvlm.review.submissions import adjudicate
-from polyvlm.review.tokens import token_matches
+from polyvlm.review.login_check import admin_token_ok
+from polyvlm.review.store import latest_adjudications
+from polyvlm.review.submissions import Conflict, adjudicate
 from polyvlm.review.web_context import ReviewContext
 from polyvlm.review.web_security import check_csrf, require_admin
+from polyvlm.review.web_sessions import renew_session
+
+ADMIN = "admin"  # the admin's name for login limits and its device cookie (no annotator may be called so)
+
+
+def _require_item(conn: sqlite3.Connection, item_id: int) -> None:
+    if conn.execute("SELECT 1 FROM items WHERE id = ?", (item_id,)).fetchone() is None:
+        raise HTTPException(404, f"no item {item_id}")
 
 
 def admin_routes(ctx: ReviewContext) -> list[Route]:
@@ -30,13 +39,18 @@ def admin_routes(ctx: ReviewContext) -> list[Route]:
     async def login(request: Request) -> Response:
         form = dict((await request.form()).items())
         check_csrf(request, form)
-        stored = await run_in_threadpool(lambda: get_meta(ctx.db(), "admin_token_hash"))
-        if not await run_in_threadpool(token_matches, str(form.get("token", "")), stored):
+        token = str(form.get("token", ""))
+        outcome, wait = await ctx.logins.attempt(request, ADMIN, lambda: admin_token_ok(ctx.db(), token))
+        if outcome == "wait":
+            return ctx.login_refused(request, "/admin/login", wait)
+        if outcome == "wrong":
             return ctx.page(request, "login.html", 403, action="/admin/login", error="wrong admin token",
                             admin_login=True)  # fmt: skip
-        request.session.clear()
+        renew_session(request)
         request.session["admin"] = True
-        return RedirectResponse("/admin", 303)
+        response = RedirectResponse("/admin", 303)
+        ctx.logins.remember_device(response, ADMIN)
+        return response
 
     def _overview(request: Request) -> Response:
         conn = ctx.db()
@@ -57,10 +71,11 @@ def admin_routes(ctx: ReviewContext) -> list[Route]:
         require_admin(request)
         return await run_in_threadpool(_overview, request)
 
-    def _item(request: Request, item_id: int, error: str = "", status: int = 200) -> Response:
+    def _item(
+        request: Request, item_id: int, error: str = "", status: int = 200, conflict: Conflict | None = None
+    ) -> Response:
         conn = ctx.db()
-        if conn.execute("SELECT 1 FROM items WHERE id = ?", (item_id,)).fetchone() is None:
-            raise HTTPException(404, f"no item {item_id}")
+        _require_item(conn, item_id)
         view = item_view(conn, item_id, None)
         reviews = conn.execute(
             """SELECT s.*, a.annotator FROM submissions s JOIN assignments a ON a.id = s.assignment_id
@@ -75,10 +90,13 @@ def admin_routes(ctx: ReviewContext) -> list[Route]:
         if adj is not None:  # the form shows the final version as last saved
             for turn, text in zip(view["turns"], json.loads(adj["messages"]), strict=True):
                 turn["text"] = text
+        if conflict is not None:  # ...unless the admin's own unsaved text was refused: keep it in the form
+            for turn, text in zip(view["turns"], conflict.sent, strict=True):
+                turn["text"] = text
         return ctx.page(
-            request, "adjudicate.html", status, reviews=reviews, error=error,
+            request, "adjudicate.html", status, reviews=reviews, error=error, conflict=conflict,
             adjudication=None if adj is None else {**dict(adj), "ratings": json.loads(adj["ratings"])},
-            **view,
+            base_adjudication=0 if adj is None else adj["id"], **view,
         )  # fmt: skip
 
     async def item(request: Request) -> Response:
@@ -92,10 +110,13 @@ def admin_routes(ctx: ReviewContext) -> list[Route]:
         check_csrf(request, form)
 
         def work() -> Response:
+            _require_item(ctx.db(), item_id)  # a missing item is a 404, never a traceback
             view = item_view(ctx.db(), item_id, None)
             try:
                 with ctx.write_lock:
                     adjudicate(ctx.db(), ctx.config, item_id, form, len(view["turns"]))
+            except Conflict as c:
+                return _item(request, item_id, str(c), 409, conflict=c)
             except ValueError as e:
                 return _item(request, item_id, str(e), 400)
             return RedirectResponse("/admin", 303)

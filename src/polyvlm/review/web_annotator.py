@@ -10,10 +10,11 @@ from starlette.routing import Route
 
 from polyvlm.review.annotator_queue import assignment_at, item_view, next_position, progress
 from polyvlm.review.image_store import stored_image_path
-from polyvlm.review.submissions import submit
-from polyvlm.review.tokens import token_matches
+from polyvlm.review.login_check import annotator_token_ok
+from polyvlm.review.submissions import Conflict, submit
 from polyvlm.review.web_context import ReviewContext
 from polyvlm.review.web_security import annotator_of, check_csrf
+from polyvlm.review.web_sessions import end_session, renew_session
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -43,19 +44,22 @@ def annotator_routes(ctx: ReviewContext) -> list[Route]:
         form = await _form(request)
         check_csrf(request, form)
         name, token = form.get("name", ""), form.get("token", "")
-        row = await run_in_threadpool(
-            lambda: ctx.db().execute("SELECT token_hash FROM annotators WHERE name = ?", (name,)).fetchone()
+        outcome, wait = await ctx.logins.attempt(
+            request, name, lambda: annotator_token_ok(ctx.db(), name, token)
         )
-        ok = row is not None and await run_in_threadpool(token_matches, token, row["token_hash"])
-        if not ok:
+        if outcome == "wait":
+            return ctx.login_refused(request, "/login", wait)
+        if outcome == "wrong":
             return ctx.page(request, "login.html", 403, action="/login", error="unknown name or wrong token")
-        request.session.clear()  # nothing of an earlier session (an admin login, a stale token) carries over
+        renew_session(request)  # a new session id: nothing of an earlier session carries over
         request.session["annotator"] = name
-        return RedirectResponse("/next", 303)
+        response = RedirectResponse("/next", 303)
+        ctx.logins.remember_device(response, name)
+        return response
 
     async def logout(request: Request) -> Response:
         check_csrf(request, await _form(request))
-        request.session.clear()
+        end_session(request)  # the row is deleted: the old cookie opens nothing any more
         return RedirectResponse("/login", 303)
 
     async def next_item(request: Request) -> Response:
@@ -66,15 +70,25 @@ def annotator_routes(ctx: ReviewContext) -> list[Route]:
             return ctx.page(request, "done.html", progress=done)
         return RedirectResponse(f"/item/{pos}", 303)
 
-    def _item_page(request: Request, name: str, pos: int, error: str = "", status: int = 200) -> Response:
+    def _item_page(
+        request: Request, name: str, pos: int, error: str = "", status: int = 200, conflict: Conflict | None = None,
+        form: dict[str, str] | None = None,
+    ) -> Response:  # fmt: skip
         conn = ctx.db()
         a = assignment_at(conn, name, pos)
         if a is None:
             raise HTTPException(404, f"you have no item {pos}")
         view = item_view(conn, a["item_id"], a["id"])
+        if conflict is not None and form is not None:  # the form keeps the annotator's unsaved answer
+            for turn, text in zip(view["turns"], conflict.sent, strict=True):
+                turn["text"] = text
+            view["own"] = {"ratings": {f.name: form.get(f.name) for f in ctx.config.fields},
+                           "comment": form.get("comment", ""), "version": conflict.current}  # fmt: skip
+            view["base_version"] = conflict.current
         return ctx.page(
-            request, "item.html", status, pos=pos, progress=progress(conn, name), error=error, **view
-        )
+            request, "item.html", status, pos=pos, progress=progress(conn, name), error=error, conflict=conflict,
+            **view,
+        )  # fmt: skip
 
     async def item(request: Request) -> Response:
         name = _who(request)
@@ -93,6 +107,8 @@ def annotator_routes(ctx: ReviewContext) -> list[Route]:
             try:
                 with ctx.write_lock:
                     submit(ctx.db(), ctx.config, a, form)
+            except Conflict as c:
+                return _item_page(request, name, pos, str(c), 409, conflict=c, form=form)
             except ValueError as e:
                 return _item_page(request, name, pos, error=str(e), status=400)
             return RedirectResponse("/next", 303)

@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from polyvlm.review.store import get_meta
+from polyvlm.review.store import SESSIONS_SCHEMA
 from polyvlm.review.web_admin import admin_routes
 from polyvlm.review.web_annotator import annotator_routes
 from polyvlm.review.web_context import ReviewContext
 from polyvlm.review.web_security import SecurityHeaders
-
-SESSION_DAYS = 7
+from polyvlm.review.web_sessions import ServerSessions
 
 
 def build_app(project: str) -> Starlette:
-    """The app for `project`; sessions are signed with the project's own secret, so they survive a restart."""
+    """The app for `project`; sessions live in its database, so they survive a restart and end at logout."""
     ctx = ReviewContext(project)
-    secret = get_meta(ctx.db(), "session_secret")
+    conn = ctx.db()
+    conn.executescript(SESSIONS_SCHEMA)  # a project made before sessions moved server-side gets the table
+    conn.execute("DELETE FROM meta WHERE key = 'session_secret'")  # where such a project kept its secret
     routes = [
         *annotator_routes(ctx),
         *admin_routes(ctx),
@@ -30,13 +28,6 @@ def build_app(project: str) -> Starlette:
     ]
     middleware = [
         Middleware(SecurityHeaders),
-        Middleware(
-            SessionMiddleware,
-            secret_key=secret,
-            session_cookie="polyvlm_review",
-            same_site="strict",
-            max_age=int(timedelta(days=SESSION_DAYS).total_seconds()),
-            https_only=False,
-        ),  # fmt: skip
+        Middleware(ServerSessions, store=ctx.sessions),
     ]
     return Starlette(routes=routes, middleware=middleware)

@@ -3,6 +3,7 @@ worker thread, and the templates (Jinja2 with autoescape on: model output is unt
 
 from __future__ import annotations
 
+import math
 import secrets
 import sqlite3
 import threading
@@ -14,8 +15,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from polyvlm.review.config import ReviewConfig
+from polyvlm.review.login_guard import LoginGuard
+from polyvlm.review.session_key import SessionKey
 from polyvlm.review.store import connect, get_meta
 from polyvlm.review.web_security import csrf_token
+from polyvlm.review.web_sessions import SessionStore
 
 
 @dataclass
@@ -29,8 +33,15 @@ class ReviewContext:
     write_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     """writers of this process queue here instead of in SQLite's busy handler, whose sleeps grow to 100 ms"""
 
+    session_key: SessionKey = field(init=False)
+    sessions: SessionStore = field(init=False)
+    logins: LoginGuard = field(init=False)
+
     def __post_init__(self) -> None:
         self.config = ReviewConfig.model_validate(get_meta(self.db(), "config"))
+        self.session_key = SessionKey(self.project)
+        self.sessions = SessionStore(self.db, self.session_key, self.write_lock)
+        self.logins = LoginGuard(self.session_key)
         self.templates = Environment(
             loader=PackageLoader("polyvlm.review", "templates"),
             autoescape=select_autoescape(default=True, default_for_string=True),
@@ -54,3 +65,13 @@ class ReviewContext:
             **values,
         )
         return HTMLResponse(body, status_code=status)
+
+    def login_refused(self, request: Request, action: str, wait_s: float) -> HTMLResponse:
+        """429: too many failed logins from here or for this name; the token was not checked."""
+        seconds = max(1, math.ceil(wait_s))
+        response = self.page(
+            request, "login.html", 429, action=action, admin_login=action.startswith("/admin"),
+            error=f"too many failed logins: try again in {seconds} s",
+        )  # fmt: skip
+        response.headers["retry-after"] = str(seconds)
+        return response
