@@ -1,5 +1,5 @@
-"""`polyvlm eval`: run, score, report, tasks, translate. Only click (and a constant) is imported here; the commands import
-the harness (and torch, for a local model) when they run."""
+"""`polyvlm eval`: run, score, report, tasks, translate. Only click (and a constant) is imported here; the
+commands import the harness (and torch, for a local model) when they run."""
 
 from __future__ import annotations
 

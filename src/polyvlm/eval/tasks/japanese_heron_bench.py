@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from polyvlm.eval.answer_files import read_answer_file
 from polyvlm.eval.items import EvalItem
 from polyvlm.eval.task import Task, register_task
 from polyvlm.eval.tasks.image_values import image_value
@@ -49,7 +50,10 @@ class JapaneseHeronBench(Task):
         answers_file = path / "answers_gpt4.jsonl"
         if not answers_file.is_file():
             raise TaskDataError(f"{path}: questions_ja.jsonl without answers_gpt4.jsonl (the references)")
-        references = {str(r["question_id"]): r["text"] for r in read_rows(answers_file)[0]}
+        # GPT-4's answers are an answers file: read by the one answers reader (errors name file:line)
+        references = {
+            qid: p.text for qid, p in read_answer_file(answers_file, self.languages, "text").answers.items()
+        }
         images = path / "images" if (path / "images").is_dir() else path
         for i, row in enumerate(questions):
             where = f"{path}/questions_ja.jsonl line {i + 1}"

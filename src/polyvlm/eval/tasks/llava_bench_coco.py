@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
+from polyvlm.eval.answer_files import read_answer_file
 from polyvlm.eval.items import EvalItem
 from polyvlm.eval.task import Task, register_task
 from polyvlm.eval.tasks.table_rows import TaskDataError, column, read_rows
@@ -47,7 +48,10 @@ class LlavaBenchCoco(Task):
         if not path.is_dir():
             raise TaskDataError(f"{source}: expected the LLaVA-Bench (COCO) directory")
         questions, _ = read_rows(_one(path, "qa90_questions*.jsonl"))
-        answers = {str(r["question_id"]): r for r in read_rows(_one(path, "qa90_gpt4_answer*.jsonl"))[0]}
+        # GPT-4's answers are an answers file: read by the one answers reader (errors name file:line)
+        answers = read_answer_file(
+            _one(path, "qa90_gpt4_answer*.jsonl"), self.languages, self.text_field
+        ).answers
         contexts = {
             str(r["id"]): context_of(r) for r in read_rows(_one(path, "ca*_boxes_coco2014_val_80.jsonl"))[0]
         }
@@ -63,7 +67,7 @@ class LlavaBenchCoco(Task):
                 task=self.name,
                 prompt=str(column(row, self.text_field, where)),
                 images=(str(images / f"COCO_val2014_{image}"),),
-                reference=str(column(answers[qid], self.text_field, where)),
+                reference=answers[qid].text,
                 category=str(row.get("category", "")),
                 language=self.languages[0],
                 meta={"context": contexts.get(image.rsplit(".", 1)[0], ""), "image": image},
