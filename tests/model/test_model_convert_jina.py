@@ -4,153 +4,42 @@ the reference's formulas compute with the same tensors, generates, and bad check
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import torch
 import torch.nn.functional as F
 from click.testing import CliRunner
+from jina_checkpoint import (
+    CROP,
+    D_L,
+    D_V,
+    EXTRA,
+    P_HEAD_DIM,
+    P_HEADS,
+    PATCH,
+    T_HEAD_DIM,
+    T_HEADS,
+    T_KV,
+    T_LAYERS,
+    V_LAYERS,
+    VOCAB,
+    reference_config,
+    reference_tensors,
+    write_reference,
+)  # fmt: skip
+from jina_checkpoint import (
+    jina_tokenizer as build_jina_tokenizer,
+)
 from model_inputs import noise_image
-from safetensors.torch import save_file
 from transformers import AutoModelForImageTextToText, AutoProcessor
 
 import polyvlm.model.auto  # noqa: F401 -- the Auto registration the converted directory relies on
 from polyvlm.cli import cli
 from polyvlm.model.convert_jina import ConversionError, convert_jina
-from polyvlm.model.tokenizer import build_qwen_tokenizer
-
-D_V, V_LAYERS, V_HEADS, V_FFN, PATCH, CROP = 32, 10, 2, 64, 14, 378
-P_HEADS, P_HEAD_DIM, PROJ = 2, 16, 96
-D_L, T_LAYERS, T_HEADS, T_KV, T_HEAD_DIM, T_FFN = 32, 2, 2, 1, 16, 64
-VOCAB, EXTRA = 151936, 128
-# The reference processor's extra tokens, in its EXTRA_TOKENS order, placed at the embedding's end.
-JINA_TOKENS = ["<im_patch>", "<im_start>", "<im_end>", "<im_col>", "<|image|>", "<im_slice>"]
-
-REFERENCE_CONFIG = {
-    "model_type": "jvlm",
-    "vision_config": {
-        "hidden_size": D_V,
-        "n_layers": V_LAYERS,
-        "patch_size": PATCH,
-        "input_size": [CROP, CROP],
-        "vit_layers": [-4, -10],
-        "block_config": {
-            "attn_config": {"n_heads": V_HEADS, "head_dim": D_V // V_HEADS},
-            "ffn_config": {"size": V_FFN, "activation_type": "gelu_pytorch_tanh"},
-            "lnorm_config": {"eps": 1e-6},
-        },
-        "vl_connector_config": {
-            "pooling_h": 2,
-            "pooling_w": 2,
-            "attn_pooling_config": {"n_heads": P_HEADS, "head_dim": P_HEAD_DIM},
-            "mlp_projector_config": {"size": PROJ},
-        },
-    },
-    "text_config": {
-        "hidden_size": D_L,
-        "n_layers": T_LAYERS,
-        "vocab_size": VOCAB,
-        "additional_vocab_size": EXTRA,
-        "rope_theta": 1000000.0,
-        "max_sequence_length": 4096,
-        "block_config": {
-            "attn_config": {"n_heads": T_HEADS, "n_kv_heads": T_KV, "head_dim": T_HEAD_DIM},
-            "ffn_config": {"size": T_FFN},
-            "lnorm_config": {"eps": 1e-6},
-        },
-    },
-}
-
-
-def reference_tensors(seed: int = 0) -> dict[str, torch.Tensor]:
-    """Random tensors under the names and shapes JinaVLMForConditionalGeneration.state_dict() has."""
-    g = torch.Generator().manual_seed(seed)
-
-    def r(*shape):
-        return torch.randn(*shape, generator=g) * 0.1
-
-    v, c, t = "model.vision_model.", "model.vision_model.vl_connector.", "model.language_model."
-    width, pool_inner = 2 * D_V, P_HEADS * P_HEAD_DIM
-    state = {
-        v + "patch_embed.proj.weight": r(D_V, 3 * PATCH * PATCH),  # linear patch embedding
-        v + "patch_embed.proj.bias": r(D_V),
-        v + "pos_embed": r((CROP // PATCH) ** 2, D_V),
-        v + "post_lnorm.weight": 1 + r(D_V),
-        v + "post_lnorm.bias": r(D_V),
-        c + "pad_embed": r(2, width),
-        c + "pooling.q_w.weight": r(pool_inner, width),
-        c + "pooling.kv_w.weight": r(2 * pool_inner, width),
-        c + "pooling.q_b": r(pool_inner),
-        c + "pooling.k_b": r(pool_inner),
-        c + "pooling.v_b": r(pool_inner),
-        c + "pooling.out.weight": r(D_V, pool_inner),
-        c + "pooling.out.bias": r(D_V),
-        c + "projector.up.weight": r(2 * PROJ, D_V),
-        c + "projector.down.weight": r(D_L, PROJ),
-        t + "embedding.embedding": r(VOCAB, D_L),
-        t + "embedding.new_embedding": r(EXTRA, D_L),
-        t + "ln_f.weight": 1 + r(D_L),
-        "lm_head.weight": r(VOCAB, D_L),
-    }
-    for i in range(V_LAYERS):
-        p = f"{v}layers.{i}."
-        state |= {
-            p + "attn.qkv_w.weight": r(3 * D_V, D_V),
-            p + "attn.q_b": r(D_V),
-            p + "attn.k_b": r(D_V),
-            p + "attn.v_b": r(D_V),
-            p + "attn.out.weight": r(D_V, D_V),
-            p + "attn.out.bias": r(D_V),
-            p + "attn_lnorm.weight": 1 + r(D_V),
-            p + "attn_lnorm.bias": r(D_V),
-            p + "ffn_lnorm.weight": 1 + r(D_V),
-            p + "ffn_lnorm.bias": r(D_V),
-            p + "ffn.up.weight": r(V_FFN, D_V),
-            p + "ffn.up.bias": r(V_FFN),
-            p + "ffn.down.weight": r(D_V, V_FFN),
-            p + "ffn.down.bias": r(D_V),
-        }
-    q, kv = T_HEADS * T_HEAD_DIM, T_KV * T_HEAD_DIM
-    for i in range(T_LAYERS):
-        p = f"{t}layers.{i}."
-        state |= {
-            p + "attn.qkv_w.weight": r(q + 2 * kv, D_L),
-            p + "attn.q_b": torch.zeros(q),  # present in the state dict, frozen at zero (no q_bias)
-            p + "attn.k_b": torch.zeros(kv),
-            p + "attn.v_b": torch.zeros(kv),
-            p + "attn.out.weight": r(D_L, q),
-            p + "attn.q_lnorm.weight": 1 + r(T_HEAD_DIM),
-            p + "attn.k_lnorm.weight": 1 + r(T_HEAD_DIM),
-            p + "attn_lnorm.weight": 1 + r(D_L),
-            p + "ffn_lnorm.weight": 1 + r(D_L),
-            p + "ffn.up.weight": r(2 * T_FFN, D_L),
-            p + "ffn.down.weight": r(D_L, T_FFN),
-        }
-    return state
-
-
-def write_reference(directory, state, tokenizer=None) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "config.json").write_text(json.dumps(REFERENCE_CONFIG))
-    (directory / "preprocessor_config.json").write_text(
-        json.dumps(
-            {"max_crops": 12, "overlap_margins": [4, 4], "base_input_size": [CROP, CROP], "patch_size": PATCH}
-        )
-    )
-    save_file(state, directory / "model.safetensors")
-    if tokenizer is not None:
-        tokenizer.save_pretrained(directory)
 
 
 @pytest.fixture(scope="module")
 def jina_tokenizer():
-    """The Qwen3 tokenizer with the reference's extra tokens at ids 151936.. (fillers up to there)."""
-    tokenizer = build_qwen_tokenizer(with_image_tokens=False)
-    fillers = [f"<|filler_{i}|>" for i in range(VOCAB - len(tokenizer))]
-    tokenizer.add_special_tokens({"additional_special_tokens": fillers + JINA_TOKENS})
-    tokenizer.eos_token = "<|endoftext|>"  # the reference's EOS (151643), also its BOS stand-in
-    assert tokenizer.convert_tokens_to_ids("<im_patch>") == VOCAB
-    return tokenizer
+    return build_jina_tokenizer()
 
 
 @pytest.fixture(scope="module")
@@ -365,13 +254,26 @@ def test_bad_checkpoints_are_refused_and_nothing_is_written(tmp_path):
     assert not (tmp_path / "b-out").exists()
 
 
-def test_a_conv_patch_embedding_and_no_tokenizer_convert_with_the_assumed_token_ids(tmp_path):
+def test_no_tokenizer_converts_the_model_alone_with_the_assumed_token_ids(tmp_path):
     state = reference_tensors(seed=2)
-    conv = torch.randn(D_V, 3, PATCH, PATCH)  # the reference's Conv2d form (linear_patch_embedding off)
-    state["model.vision_model.patch_embed.proj.weight"] = conv
     write_reference(tmp_path / "src", state)  # no tokenizer: the model alone, with the assumed ids
     convert_jina(tmp_path / "src", tmp_path / "out")
     assert not (tmp_path / "out" / "processor_config.json").exists()
     model = AutoModelForImageTextToText.from_pretrained(tmp_path / "out")
-    assert torch.equal(model.vision_tower.embeddings.patch_embedding.weight, conv)  # loaded unchanged
     assert (model.config.image_patch_token_id, model.config.image_end_token_id) == (151936, 151938)
+
+
+def test_the_conv2d_patch_embedding_is_refused(tmp_path):
+    """The reference's Conv2d branch refolds (patches, pixels) rows into an image in another order:
+    no SigLIP convolution computes it, so it is refused by its field, and a 4-D weight under a linear
+    config is a misshapen tensor."""
+    state = reference_tensors(seed=2)
+    config = reference_config()
+    config["vision_config"]["linear_patch_embedding"] = False
+    write_reference(tmp_path / "conv", state, config=config)
+    with pytest.raises(ConversionError, match="linear_patch_embedding = False"):
+        convert_jina(tmp_path / "conv", tmp_path / "conv-out")
+    state["model.vision_model.patch_embed.proj.weight"] = torch.randn(D_V, 3, PATCH, PATCH)
+    write_reference(tmp_path / "conv4d", state)
+    with pytest.raises(ConversionError, match="1 misshapen"):
+        convert_jina(tmp_path / "conv4d", tmp_path / "conv4d-out")

@@ -6,7 +6,10 @@ the tensors are mapped (``jina_mapping.py``) and checked against the PolyVLM mod
 device; the extra-token rows of the head are kept from ever being generated
 (``generation_config.suppress_tokens``), as in the reference, whose head has no such rows.
 
-OUT is written to a temporary directory first and renamed when complete.
+Nothing of SRC's code is run or offered to run (its config may carry an ``auto_map``): config.json,
+preprocessor_config.json and the tokenizer are read as data (``jina_config``, ``jina_preprocessor``,
+``jina_tokenizer``). OUT is written to a temporary directory first and renamed when complete; its
+``conversion.json`` says where the chat template came from.
 """
 
 from __future__ import annotations
@@ -18,14 +21,16 @@ from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
-from transformers import AutoTokenizer, GenerationConfig
+from transformers import GenerationConfig
 
 from polyvlm.model.configuration import PolyVLMConfig
-from polyvlm.model.image_processing import PolyVLMImageProcessor
-from polyvlm.model.jina_layout import VISION, ConversionError, JinaSizes, reference_shapes
+from polyvlm.model.jina_config import read_jina_config
+from polyvlm.model.jina_layout import ConversionError, JinaSizes, reference_shapes
 from polyvlm.model.jina_mapping import ASSUMED_IMAGE_TOKEN_IDS, convert_state, polyvlm_config
+from polyvlm.model.jina_preprocessor import read_preprocessor
+from polyvlm.model.jina_tokenizer import read_tokenizer
 from polyvlm.model.modeling import PolyVLMForConditionalGeneration
-from polyvlm.model.processing import PolyVLMProcessor
+from polyvlm.model.processing import CHAT_TEMPLATE, PolyVLMProcessor
 from polyvlm.model.tokenizer import IMAGE_TOKENS
 
 
@@ -45,9 +50,6 @@ def read_checkpoint(src: Path) -> tuple[dict, dict[str, torch.Tensor]]:
 def check_layout(state: dict[str, torch.Tensor], sizes: JinaSizes) -> None:
     """Refuse unless ``state`` holds exactly the reference's tensors with the reference's shapes."""
     expected = reference_shapes(sizes)
-    conv_name = VISION + "patch_embed.proj.weight"
-    if conv_name in state and state[conv_name].dim() == 4:  # the reference's Conv2d patch embedding
-        expected[conv_name] = (sizes.vision_hidden, 3, sizes.patch_size, sizes.patch_size)
     missing = sorted(set(expected) - set(state))
     extra = sorted(set(state) - set(expected))
     misshapen = [
@@ -66,8 +68,8 @@ def check_layout(state: dict[str, torch.Tensor], sizes: JinaSizes) -> None:
             for head, names in problems
         ]
         raise ConversionError(
-            "not a jina-vlm checkpoint in the reference layout (sizes from config.json, or the released "
-            "model's where it is silent):\n" + "\n".join(lines)
+            "not a jina-vlm checkpoint in the reference layout (sizes from config.json, the reference's "
+            "defaults where it is silent):\n" + "\n".join(lines)
         )
 
 
@@ -82,28 +84,6 @@ def check_against_model(tensors: dict[str, torch.Tensor], config: PolyVLMConfig)
         raise ConversionError(f"converted tensors do not fit PolyVLM (a converter bug): {diff[:8]}")
 
 
-def image_processor_from(src: Path) -> PolyVLMImageProcessor:
-    """A PolyVLMImageProcessor with the reference preprocessor_config.json's tiling values where present."""
-    file = src / "preprocessor_config.json"
-    pre = json.loads(file.read_text()) if file.is_file() else {}
-    size = pre.get("size") or {}
-    margins = pre.get("overlap_margins") or [4, 4]
-    base = pre.get("base_input_size") or [378, 378]
-    patch = pre.get("patch_size", 14)
-    if margins[0] != margins[1] or base[0] != base[1]:
-        raise ConversionError(f"unequal overlap margins {margins} or a non-square crop {base}")
-    kwargs = {"image_mean": pre["image_mean"], "image_std": pre["image_std"]} if "image_mean" in pre else {}
-    return PolyVLMImageProcessor(
-        max_tiles=pre.get("max_crops", 12),
-        patch_size=patch,
-        crop_patches=base[0] // patch,
-        margin_patches=margins[0],
-        min_pixels=pre.get("min_pixels") or size.get("shortest_edge", 56 * 56),
-        max_pixels=pre.get("max_pixels") or size.get("longest_edge", 28 * 28 * 1280),
-        **kwargs,
-    )
-
-
 def token_ids_from(tokenizer) -> dict[str, int]:
     """Image token ids as SRC's tokenizer assigns them (the tokenizer, not a constant, is the truth)."""
     vocab = tokenizer.get_vocab()
@@ -113,16 +93,30 @@ def token_ids_from(tokenizer) -> dict[str, int]:
     return {key: vocab[token] for key, token in IMAGE_TOKENS.items()}
 
 
+def read_source(src: Path) -> tuple[JinaSizes, dict[str, torch.Tensor], object, object]:
+    """SRC's sizes, tensors, tokenizer and image processor (None where SRC has none), all checked."""
+    config_json, state = read_checkpoint(src)
+    sizes = read_jina_config(config_json)
+    if sizes.tie_word_embeddings:  # the head is the embedding; a saved copy of it is not a tensor of its own
+        state.pop("lm_head.weight", None)
+    check_layout(state, sizes)
+    tokenizer = read_tokenizer(src)
+    pre_file = src / "preprocessor_config.json"
+    image_processor = read_preprocessor(json.loads(pre_file.read_text())) if pre_file.is_file() else None
+    if image_processor is not None and image_processor.geometry.crop_size != sizes.image_size:
+        raise ConversionError(
+            f"preprocessor_config.base_input_size {image_processor.geometry.crop_size} differs from "
+            f"config.vision_config.input_size {sizes.image_size}"
+        )
+    return sizes, state, tokenizer, image_processor
+
+
 def convert_jina(src: str | Path, out: str | Path) -> Path:
     """Convert the jina-vlm checkpoint in ``src`` into a PolyVLM directory ``out`` (which must not exist)."""
     src, out = Path(src), Path(out)
     if out.exists() and any(out.iterdir()):
         raise ConversionError(f"{out} exists and is not empty")
-    config_json, state = read_checkpoint(src)
-    sizes = JinaSizes.from_config(config_json)
-    check_layout(state, sizes)
-    has_tokenizer = (src / "tokenizer.json").is_file() or (src / "tokenizer_config.json").is_file()
-    tokenizer = AutoTokenizer.from_pretrained(src) if has_tokenizer else None
+    sizes, state, tokenizer, image_processor = read_source(src)
     token_ids = token_ids_from(tokenizer) if tokenizer is not None else dict(ASSUMED_IMAGE_TOKEN_IDS)
     config = polyvlm_config(sizes, token_ids)
     tensors = convert_state(state, sizes)
@@ -130,23 +124,32 @@ def convert_jina(src: str | Path, out: str | Path) -> Path:
     config.dtype = str(next(iter(tensors.values())).dtype).removeprefix("torch.")
     extra_ids = list(range(sizes.vocab_size, sizes.vocab_size + sizes.additional_vocab_size))
     if (src / "generation_config.json").is_file():
-        generation = GenerationConfig.from_pretrained(src)
+        generation = GenerationConfig.from_dict(json.loads((src / "generation_config.json").read_text()))
     else:  # <|endoftext|> (the reference's EOS) and <|im_end|> (the end of a ChatML turn)
         generation = GenerationConfig(eos_token_id=[151643, 151645], pad_token_id=151643)
     generation.suppress_tokens = extra_ids
+    note = {
+        "source": str(src.resolve()),
+        "processor": "none: SRC has no tokenizer.json or no preprocessor_config.json",
+    }
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         config.save_pretrained(work)
         generation.save_pretrained(work)
         save_file(tensors, work / "model.safetensors", metadata={"format": "pt"})
-        if tokenizer is not None:
+        if tokenizer is not None and image_processor is not None:
+            template = tokenizer.chat_template
+            note["chat_template"] = "source (SRC's own)" if template else "polyvlm (SRC has none): ChatML"
+            note["processor"] = "PolyVLMProcessor from SRC's tokenizer.json and preprocessor_config.json"
             # The reference starts every sequence with the tokenizer's BOS, or its EOS when it has none.
             start = tokenizer.bos_token or tokenizer.eos_token
             processor = PolyVLMProcessor(
-                image_processor_from(src), tokenizer, pool_size=config.pool_size, sequence_start=start
-            )
+                image_processor, tokenizer, chat_template=template or CHAT_TEMPLATE,
+                pool_size=config.pool_size, sequence_start=start,
+            )  # fmt: skip
             processor.save_pretrained(work)
+        (work / "conversion.json").write_text(json.dumps(note, indent=2) + "\n")
         if out.exists():
             out.rmdir()
         work.rename(out)

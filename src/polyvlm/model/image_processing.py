@@ -4,7 +4,9 @@ Per image, as the reference's ``molmo_overlap_and_resize_cropping``: resize it t
 the pixel budget (``pixel_budget.py``), choose the (rows, cols) grid on that size (``tiling.select_grid``),
 resize it again to exactly ``cols*266 + 112`` x ``rows*266 + 112`` pixels (each axis on its own, so the
 aspect ratio may change a little), cut the rows*cols 378x378 tiles at a 266 px stride, and put a
-378x378 resize of the (budget-resized) image first. Output: ``pixel_values`` (sum of 1 + rows*cols
+378x378 resize of the (budget-resized) image first. Every resize is the reference's: float pixels in
+[0, 1] (never re-quantised to 8 bits between the two resizes), bicubic with antialiasing as torchvision
+computes it on tensors, clipped to [0, 1]. Output: ``pixel_values`` (sum of 1 + rows*cols
 crops, 3, 378, 378) and ``image_grids`` (images, 2) holding (rows, cols), which the model needs to lay
 out each tile's kept band of pooled positions.
 """
@@ -14,9 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 from PIL import Image
 from transformers import AutoImageProcessor
 from transformers.image_processing_utils import BaseImageProcessor, BatchFeature
+from transformers.image_transforms import convert_to_rgb
 from transformers.processing_utils import ImagesKwargs
 
 from polyvlm.model.configuration import PolyVLMConfig
@@ -30,13 +35,29 @@ class PolyVLMImagesKwargs(ImagesKwargs, total=False):
     max_tiles: int
 
 
-def to_rgb(image: Image.Image | np.ndarray) -> Image.Image:
-    """A PIL RGB image from a PIL image or an (H, W[, C]) uint8 array."""
+def to_rgb(image: Image.Image | np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 RGB of a PIL image or an (H, W[, C]) uint8 array; transparency over white.
+
+    transformers' ``convert_to_rgb``, which the reference applies: a palette or grey image is expanded,
+    an image with alpha is composited onto white rather than having its alpha dropped.
+    """
     if isinstance(image, np.ndarray):
         image = Image.fromarray(image)
     if not isinstance(image, Image.Image):
         raise TypeError(f"expected a PIL image or a numpy array, got {type(image).__name__}")
-    return image if image.mode == "RGB" else image.convert("RGB")
+    return convert_to_rgb(image, return_numpy=True)
+
+
+def resize_float(pixels: torch.Tensor, width: int, height: int) -> torch.Tensor:
+    """(3, H, W) float32 in [0, 1] -> (3, height, width): bicubic, antialiased, clipped to [0, 1].
+
+    What torchvision's ``Resize(size, BICUBIC, antialias=True)`` does to a float tensor, which is how
+    the reference resizes (8-bit PIL resizing differs by up to 0.095 after normalisation).
+    """
+    out = F.interpolate(
+        pixels[None], size=(height, width), mode="bicubic", align_corners=False, antialias=True
+    )
+    return out[0].clamp(0.0, 1.0)
 
 
 class PolyVLMImageProcessor(BaseImageProcessor):
@@ -81,26 +102,28 @@ class PolyVLMImageProcessor(BaseImageProcessor):
         """(rows, cols) chosen for an image of ``width`` x ``height`` (before the budget resize)."""
         return select_grid(*self.budget_size(width, height), max_tiles or self.max_tiles, self.geometry)
 
-    def _normalise(self, image: Image.Image) -> np.ndarray:
-        """(H, W, 3) uint8 -> (H, W, 3) float32 in SigLIP's range."""
-        mean = np.asarray(self.image_mean, dtype=np.float32)
-        std = np.asarray(self.image_std, dtype=np.float32)
-        return np.asarray(image, dtype=np.float32) * (1 / (255 * std)) - mean / std
+    def _normalise(self, pixels: torch.Tensor) -> torch.Tensor:
+        """(3, H, W) float32 in [0, 1] -> SigLIP's range: (x - mean) / std in float32, as the reference."""
+        mean = torch.tensor(self.image_mean, dtype=torch.float32)[:, None, None]
+        std = torch.tensor(self.image_std, dtype=torch.float32)[:, None, None]
+        return (pixels - mean) / std
 
     def crops(
         self, image: Image.Image | np.ndarray, max_tiles: int | None = None
     ) -> tuple[np.ndarray, tuple[int, int]]:
         """One image -> (1 + rows*cols, 3, S, S) float32 crops (thumbnail first) and its (rows, cols)."""
-        image = to_rgb(image)
+        rgb = to_rgb(image)
         g = self.geometry
-        size = self.budget_size(image.width, image.height)
-        if size != image.size:
-            image = image.resize(size, Image.Resampling.BICUBIC)
-        rows, cols = select_grid(image.width, image.height, max_tiles or self.max_tiles, g)
-        resized = self._normalise(image.resize((g.span(cols), g.span(rows)), Image.Resampling.BICUBIC))
-        thumbnail = self._normalise(image.resize((g.crop_size, g.crop_size), Image.Resampling.BICUBIC))
-        tiles = [resized[top:bottom, left:right] for left, top, right, bottom in tile_boxes(rows, cols, g)]
-        return np.stack([thumbnail, *tiles]).transpose(0, 3, 1, 2), (rows, cols)
+        width, height = self.budget_size(rgb.shape[1], rgb.shape[0])
+        # uint8 -> [0, 1] as torchvision's convert_image_dtype; resized even at its own size, as the reference
+        pixels = resize_float(
+            torch.from_numpy(rgb).permute(2, 0, 1).to(torch.float32).div(255), width, height
+        )
+        rows, cols = select_grid(width, height, max_tiles or self.max_tiles, g)
+        resized = self._normalise(resize_float(pixels, g.span(cols), g.span(rows)))
+        thumbnail = self._normalise(resize_float(pixels, g.crop_size, g.crop_size))
+        tiles = [resized[:, top:bottom, left:right] for left, top, right, bottom in tile_boxes(rows, cols, g)]
+        return torch.stack([thumbnail, *tiles]).numpy(), (rows, cols)
 
     def preprocess(
         self, images, max_tiles: int | None = None, return_tensors: str | None = "pt", **kwargs

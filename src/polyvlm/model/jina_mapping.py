@@ -32,26 +32,27 @@ ASSUMED_IMAGE_TOKEN_IDS = {
 def feature_layers(sizes: JinaSizes) -> list[int]:
     """The reference's ``vit_layers`` as indices into transformers' ``hidden_states``.
 
-    The reference indexes a list of the n layer outputs followed by the post-layernorm output, so
-    entry p < n is layer p's output, which is ``hidden_states[p + 1]``; negative i is ``i + 1``.
+    The reference indexes a list of the n layer outputs followed by the post-layernorm output (the
+    last layer's output again when ``post_lnorm`` is off), so entry p < n is layer p's output, which is
+    ``hidden_states[p + 1]``; negative i is ``i + 1``.
     """
     n, layers = sizes.vision_layers, []
     for index in sizes.vit_layers:
-        if not -(n + 1) <= index < n:
+        if not -(n + 1) <= index <= n:
             raise ConversionError(
-                f"vit_layers {list(sizes.vit_layers)}: {index} is not one of the {n} layers"
+                f"config.vision_config.vit_layers {list(sizes.vit_layers)}: {index} is not one of the {n} layers"
             )
         position = index % (n + 1)
-        if position == n:
-            raise ConversionError(f"vit_layers {list(sizes.vit_layers)} use the post-layernorm output")
-        layers.append(position + 1)
+        if position == n and sizes.post_lnorm:
+            raise ConversionError(
+                f"config.vision_config.vit_layers {list(sizes.vit_layers)} use the post-layernorm output"
+            )
+        layers.append(min(position, n - 1) + 1)
     return [p - (n + 1) for p in layers]  # negative, as PolyVLM's defaults are written
 
 
 def polyvlm_config(sizes: JinaSizes, token_ids: dict[str, int]) -> PolyVLMConfig:
     """The PolyVLMConfig whose tensors the converted checkpoint fills."""
-    if sizes.vision_heads * sizes.vision_head_dim != sizes.vision_hidden:
-        raise ConversionError("SigLIP needs vision heads x head_dim == hidden_size")
     vision = {
         "model_type": "siglip_vision_model",
         "hidden_size": sizes.vision_hidden,
@@ -61,7 +62,7 @@ def polyvlm_config(sizes: JinaSizes, token_ids: dict[str, int]) -> PolyVLMConfig
         "image_size": sizes.image_size,
         "patch_size": sizes.patch_size,
         "layer_norm_eps": sizes.vision_eps,
-        "hidden_act": "gelu_pytorch_tanh",
+        "hidden_act": sizes.vision_act,
         "vision_use_head": False,
     }
     text = {
@@ -74,6 +75,7 @@ def polyvlm_config(sizes: JinaSizes, token_ids: dict[str, int]) -> PolyVLMConfig
         "num_key_value_heads": sizes.text_kv_heads,
         "head_dim": sizes.text_head_dim,
         "rms_norm_eps": sizes.text_eps,
+        "hidden_act": sizes.text_act,
         "max_position_embeddings": sizes.max_positions,
         "rope_parameters": {"rope_type": "default", "rope_theta": sizes.rope_theta},
         "tie_word_embeddings": False,
@@ -91,19 +93,37 @@ def polyvlm_config(sizes: JinaSizes, token_ids: dict[str, int]) -> PolyVLMConfig
     )
 
 
+def pad_embed(state: dict[str, torch.Tensor], sizes: JinaSizes) -> torch.Tensor:
+    """PolyVLM's (2, width) rows: [added to all-padding crops, added to partly padded crops].
+
+    "pad_and_partial_pad" has both; "pad_embed" adds its one row to all-padding crops only (PolyVLM
+    has none); no padding embedding adds nothing: zero rows compute the same.
+    """
+    width = sizes.vision_hidden * len(sizes.vit_layers)
+    embed = state[VISION + "patch_embed.proj.bias"].new_zeros(2, width)
+    if sizes.pad_embed_type == "pad_and_partial_pad":
+        embed = state[CONNECTOR + "pad_embed"]
+    elif sizes.pad_embed_type == "pad_embed":
+        embed[0] = state[CONNECTOR + "pad_embed"]
+    return embed
+
+
 def convert_state(state: dict[str, torch.Tensor], sizes: JinaSizes) -> dict[str, torch.Tensor]:
     """Reference tensors -> PolyVLM tensors (names of ``PolyVLMForConditionalGeneration.state_dict()``)."""
     out: dict[str, torch.Tensor] = {}
     tower = "vision_tower."
-    patch = state[VISION + "patch_embed.proj.weight"]
-    if patch.dim() == 2:  # linear over pixels ordered (row, column, channel) -> (d, channel, row, column)
-        p = sizes.patch_size
-        patch = patch.view(patch.shape[0], p, p, 3).permute(0, 3, 1, 2)
+    # linear over pixels ordered (row, column, channel) -> (d, channel, row, column)
+    p, d = sizes.patch_size, sizes.vision_hidden
+    patch = state[VISION + "patch_embed.proj.weight"].view(d, p, p, 3).permute(0, 3, 1, 2)
     out[tower + "embeddings.patch_embedding.weight"] = patch
     out[tower + "embeddings.patch_embedding.bias"] = state[VISION + "patch_embed.proj.bias"]
     out[tower + "embeddings.position_embedding.weight"] = state[VISION + "pos_embed"]
-    for part in ("weight", "bias"):
-        out[tower + f"post_layernorm.{part}"] = state[VISION + f"post_lnorm.{part}"]
+    if sizes.post_lnorm:
+        for part in ("weight", "bias"):
+            out[tower + f"post_layernorm.{part}"] = state[VISION + f"post_lnorm.{part}"]
+    else:  # the reference has none; SigLIP's is never read by PolyVLM (it takes hidden_states), so a neutral one
+        out[tower + "post_layernorm.weight"] = torch.ones(d, dtype=patch.dtype)
+        out[tower + "post_layernorm.bias"] = torch.zeros(d, dtype=patch.dtype)
     for i in range(sizes.vision_layers):
         src, dst = f"{VISION}layers.{i}.", f"{tower}encoder.layers.{i}."
         for name, chunk in zip("qkv", state[src + "attn.qkv_w.weight"].chunk(3), strict=True):
@@ -116,7 +136,7 @@ def convert_state(state: dict[str, torch.Tensor], sizes: JinaSizes) -> dict[str,
             out[dst + f"mlp.fc1.{part}"] = state[src + f"ffn.up.{part}"]
             out[dst + f"mlp.fc2.{part}"] = state[src + f"ffn.down.{part}"]
     pool = "connector.attention_pool."
-    out["connector.pad_embed"] = state[CONNECTOR + "pad_embed"]
+    out["connector.pad_embed"] = pad_embed(state, sizes)
     k, v = state[CONNECTOR + "pooling.kv_w.weight"].chunk(2)
     out |= {
         pool + "q_proj.weight": state[CONNECTOR + "pooling.q_w.weight"],
@@ -138,7 +158,8 @@ def convert_state(state: dict[str, torch.Tensor], sizes: JinaSizes) -> dict[str,
     embed = torch.cat([state[TEXT + "embedding.embedding"], state[TEXT + "embedding.new_embedding"]])
     out[lm + "embed_tokens.weight"] = embed
     out[lm + "norm.weight"] = state[TEXT + "ln_f.weight"]
-    head = state["lm_head.weight"]
+    # tied: the reference's head is its embedding's first rows (not the extra ones)
+    head = state[TEXT + "embedding.embedding"] if sizes.tie_word_embeddings else state["lm_head.weight"]
     out["language_model.lm_head.weight"] = torch.cat(
         [head, head.new_zeros(sizes.additional_vocab_size, head.shape[1])]
     )

@@ -10,6 +10,8 @@ a batch can be generated from directly.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from transformers import AutoProcessor, BatchFeature
 from transformers.processing_utils import ProcessorMixin
 
@@ -69,6 +71,20 @@ class PolyVLMProcessor(ProcessorMixin):
         rows, cols = self.image_processor.grid_for(width, height, max_tiles)
         return image_token_count(rows, cols, self.image_processor.geometry, self.pool_size)
 
+    def expand_images(self, text: str, grids: Iterator[tuple[int, int]]) -> str:
+        """``text`` with each ``<image>`` replaced by the layout of the next (rows, cols) of ``grids``.
+
+        Inference (``__call__``) and training (``train/data/tokenize.py``) both lay images out here, so a
+        conversation gets the same ids in either.
+        """
+        parts = text.split(self.image_placeholder)
+        return parts[0] + "".join(self.image_tokens(*next(grids)) + part for part in parts[1:])
+
+    def apply_chat_template(self, conversation, chat_template: str | None = None, **kwargs) -> str:
+        """Render ``conversation``; a reference template's ``image_prompt_token`` is our placeholder."""
+        kwargs.setdefault("image_prompt_token", self.image_placeholder)
+        return super().apply_chat_template(conversation, chat_template=chat_template, **kwargs)
+
     def __call__(
         self,
         text: str | list[str] | None = None,
@@ -93,19 +109,13 @@ class PolyVLMProcessor(ProcessorMixin):
                 raise ValueError(
                     f"{len(grids)} images but {placeholders} '{self.image_placeholder}' placeholders in the text"
                 )
-            layouts = iter(self.image_tokens(rows, cols) for rows, cols in grids)
-            texts = [
-                "".join(
-                    part if i == 0 else next(layouts) + part
-                    for i, part in enumerate(t.split(self.image_placeholder))
-                )
-                for t in texts
-            ]
+            layouts = iter(grids)
+            texts = [self.expand_images(t, layouts) for t in texts]
             data.update(image_inputs)
         elif placeholders:
             raise ValueError(f"{placeholders} '{self.image_placeholder}' placeholders but no images")
-        if self.sequence_start:
-            texts = [self.sequence_start + t for t in texts]
+        # once per sequence, at its start, as the reference's BOS (training puts it there too)
+        texts = [(self.sequence_start or "") + t for t in texts]
         encoded = self.tokenizer(texts, padding=padding, return_tensors=return_tensors, **kwargs)
         data.update(encoded)
         return BatchFeature(data=data)
