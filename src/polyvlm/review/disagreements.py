@@ -17,12 +17,15 @@ def disagreeing_items(conn: sqlite3.Connection, config: ReviewConfig) -> dict[in
     latest: dict[int, list[sqlite3.Row]] = defaultdict(list)
     for s in latest_submissions(conn):
         latest[s["item_id"]].append(s)
+    keep = config.field(config.decision_field).choices[0]
     out = {}
     for item, subs in latest.items():
         if len(subs) < 2:
             continue
         rs = [json.loads(s["ratings"]) for s in subs]
-        fields = ["text"] if turns_differ(subs) else []
+        # the text matters where someone would keep the item; a rejected item's wording is moot
+        accepted = any(r[config.decision_field] == keep for r in rs)
+        fields = ["text"] if accepted and turns_differ(subs) else []
         for f in config.fields:
             values = [r[f.name] for r in rs if f.name in r]
             spread = len(set(values)) > 1 if f.kind == "nominal" else max(values) - min(values) >= 2
