@@ -6,8 +6,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+import torch
 from model_inputs import noise_image
-from PIL import Image
 
 from polyvlm.model.image_processing import PolyVLMImageProcessor
 from polyvlm.model.pixel_budget import budget_size
@@ -120,7 +120,10 @@ def test_processor_cuts_thumbnail_then_tiles_of_the_resized_image():
     assert out["image_grids"].tolist() == [[2, 3]]
     pixels = out["pixel_values"].transpose(0, 2, 3, 1)
     assert pixels.min() >= -1 and pixels.max() <= 1
-    thumbnail = np.asarray(image.resize((378, 378), Image.Resampling.BICUBIC), dtype=np.float32) / 127.5 - 1
+    # the thumbnail: the reference's float resize (bicubic, antialiased, of pixels / 255), clipped
+    floats = torch.from_numpy(np.asarray(image)).permute(2, 0, 1)[None].float() / 255
+    resized = torch.nn.functional.interpolate(floats, size=(378, 378), mode="bicubic", antialias=True)
+    thumbnail = resized[0].clamp(0, 1).permute(1, 2, 0).numpy() * 2 - 1
     np.testing.assert_allclose(pixels[0], thumbnail, atol=1e-5)
     # so tile (row 1, col 2) is a plain crop of the original pixels
     left, top, right, bottom = tile_boxes(2, 3)[1 * 3 + 2]

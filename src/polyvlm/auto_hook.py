@@ -5,7 +5,8 @@ runs), so it cannot import the model classes. Instead it installs this import ho
 finishes loading one of its Auto modules, the PolyVLM module that registers itself there is imported
 (the config for AutoConfig, the model for AutoModelForImageTextToText, ...). If transformers loaded
 them before polyvlm, they are registered at once. ``import polyvlm.model.auto`` registers everything
-explicitly, as before.
+explicitly, as before. It lives at the package root, not in ``polyvlm.model``: every layer imports
+``polyvlm`` (for its version), and it names the model modules only as strings, imported at run time.
 """
 
 from __future__ import annotations
