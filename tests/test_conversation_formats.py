@@ -1,13 +1,25 @@
 """LLaVA JSON and OpenAI-messages JSONL outputs of samples, and step counters summed into stats.json."""
 
 import glob
+import hashlib
+import io
 import json
+import os
+
+import pytest
+from PIL import Image
 
 from polyvlm.core.recipe import load_recipe
 from polyvlm.core.records import ImageRef, Message, Sample, record_to_json
 from polyvlm.core.step import MapStep
 from polyvlm.engine.run import run_recipe
-from polyvlm.io.conversation_formats import from_llava, from_messages, to_llava, to_messages
+from polyvlm.io.conversation_formats import (
+    ConversationError,
+    from_llava,
+    from_messages,
+    to_llava,
+    to_messages,
+)
 
 
 def _sample(i: int) -> Sample:
@@ -110,3 +122,70 @@ def test_both_forms_read_back_to_the_same_conversation():
         from_llava({"id": "x", "conversations": [{"from": "gpt", "value": "a"}]}, 0).messages[0].role
         == "assistant"
     )
+
+
+def test_one_rule_for_roles_empty_turns_and_image_marks():
+    ok = {
+        "id": "x",
+        "image": "a.jpg",
+        "conversations": [{"from": "human", "value": "何？"}, {"from": "gpt", "value": "猫"}],
+    }
+    assert from_llava(ok, 0).messages[0].content == "<image>\n何？"  # a lone unmarked image goes first
+    bad_role = {"id": "r", "conversations": [{"from": "robot", "value": "x"}, {"from": "gpt", "value": "y"}]}
+    empty = {
+        "id": "e",
+        "conversations": [{"from": "human", "value": "何？"}, {"from": "gpt", "value": " \n"}],
+    }
+    marks = {"id": "m", "image": ["a.jpg", "b.jpg"], "conversations": [{"from": "human", "value": "<image>"}, {"from": "gpt", "value": "y"}]}  # fmt: skip
+    for record, reason in ((bad_role, "unknown role"), (empty, "empty assistant turn"),
+                           (marks, "image count differs from <image> marks")):  # fmt: skip
+        with pytest.raises(ConversationError) as e:
+            from_llava(record, 0)
+        assert (
+            e.value.reason == reason and f"sample {record['id']}" in str(e.value) or reason == "unknown role"
+        )
+    with pytest.raises(ConversationError, match="empty assistant turn"):
+        from_messages(
+            {"id": "q", "messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": ""}]},
+            0,
+        )
+    with pytest.raises(ConversationError, match="unknown role"):
+        from_messages({"id": "q", "messages": [{"role": "tool", "content": "Q"}]}, 0)
+
+
+def test_written_image_paths_resolve_from_any_working_directory(tmp_path, write_recipe, monkeypatch):
+    """A recipe run in one folder writes LLaVA / messages that a reader in another folder resolves."""
+    work = tmp_path / "work"
+    (work / "photos").mkdir(parents=True)
+    (work / "photos" / "p.png").write_bytes(b"\x89PNG\r\n\x1a\n fake")
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 10, 10)).save(png, format="PNG")
+    sample = Sample(
+        id="s",
+        images=[ImageRef(path="photos/p.png"), ImageRef(data=png.getvalue())],  # a file, and bytes only
+        messages=[Message("user", "<image>\n<image>\n何？"), Message("assistant", "二枚です。")],
+    )
+    (work / "in.jsonl").write_text(record_to_json(sample) + "\n")
+    monkeypatch.chdir(work)
+    recipe = load_recipe(
+        write_recipe("""
+        inputs: [in.jsonl]
+        outputs:
+          - write_llava_json: {path: llava}
+          - write_messages_jsonl: {path: messages}
+        """)
+    )
+    run_recipe(recipe, output="out", progress=False, workers=1)
+    monkeypatch.chdir(tmp_path)  # elsewhere
+    (llava_file,) = glob.glob(str(work / "out/llava/*.json"))
+    (messages_file,) = glob.glob(str(work / "out/messages/*.jsonl"))
+    back = [
+        from_llava(json.load(open(llava_file))[0], 0, os.path.dirname(llava_file)),
+        from_messages(json.loads(open(messages_file).readline()), 0, os.path.dirname(messages_file)),
+    ]
+    for read in back:
+        first, stored = (im.path for im in read.images)
+        assert os.path.samefile(first, work / "photos" / "p.png")
+        assert os.path.basename(stored) == hashlib.sha256(png.getvalue()).hexdigest() + ".png"
+        assert open(stored, "rb").read() == png.getvalue()
+    assert json.load(open(llava_file))[0]["image"][0] == "../../photos/p.png"  # relative to the JSON

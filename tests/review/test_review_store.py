@@ -83,8 +83,10 @@ def test_readers_take_llava_json_messages_jsonl_and_count_bad_entries(tmp_path):
     recs = [r for r in got if not isinstance(r, Unreadable)]
     bad = [r for r in got if isinstance(r, Unreadable)]
     assert [r.id for r in recs] == ["x", "m"]
-    assert recs[0].messages[1].role == "assistant" and recs[0].images[0].path == "p.jpg"
-    assert recs[1].messages[0].content == "<image>Q" and recs[1].images[0].path == "q.jpg"
+    assert recs[0].messages[1].role == "assistant" and recs[0].images[0].path == str(
+        tmp_path / "p.jpg"
+    )  # from the file's folder
+    assert recs[1].messages[0].content == "<image>Q" and recs[1].images[0].path == str(tmp_path / "q.jpg")
     assert sorted(b.reason.split(":")[0] for b in bad) == ["bad_entry", "bad_line"]
 
 

@@ -66,7 +66,10 @@ def _jsonl(path: str) -> Iterator[Record | Unreadable]:
                 continue
             try:
                 d = json.loads(raw.decode("utf-8"))
-                yield from_messages(d, n) if "kind" not in d and "messages" in d else record_from_dict(d)
+                if "kind" not in d and "messages" in d:  # image paths are relative to this file's folder
+                    yield from_messages(d, n, os.path.dirname(path))
+                else:
+                    yield record_from_dict(d)
             except (ValueError, KeyError, TypeError, AttributeError) as e:
                 yield Unreadable(f"{path}:{n}", f"bad_line: {type(e).__name__}: {e}")
 
@@ -82,7 +85,7 @@ def _llava_json(path: str) -> Iterator[Record | Unreadable]:
         return
     for n, d in enumerate(entries):
         try:
-            yield from_llava(d, n)
+            yield from_llava(d, n, os.path.dirname(path))
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             yield Unreadable(f"{path}[{n}]", f"bad_entry: {type(e).__name__}: {e}")
 

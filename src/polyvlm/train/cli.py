@@ -13,9 +13,27 @@ import click
     "-o", "--output", help="Output directory (default: the config's output_dir, else runs/train-<name>)."
 )
 @click.option("--fresh", is_flag=True, help="Delete the output directory first instead of resuming.")
-@click.option("--validate", "validate_only", is_flag=True, help="Check the config and stop.")
+@click.option(
+    "--validate",
+    "validate_only",
+    is_flag=True,
+    help="Check the config and open every source of every stage (files, format, first records), then stop.",
+)
+@click.option(
+    "--max-failed-share",
+    type=click.FloatRange(0, 1),
+    help="Fail when more than this share of a source's records or a stage's samples cannot train "
+    "(default: the config's max_failed_share, else 0.01).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def train(config: str, output: str | None, fresh: bool, validate_only: bool, quiet: bool) -> None:
+def train(
+    config: str,
+    output: str | None,
+    fresh: bool,
+    validate_only: bool,
+    max_failed_share: float | None,
+    quiet: bool,
+) -> None:
     """Train the stages of CONFIG; run it again after a kill and it continues from the last checkpoint.
 
     Several processes: torchrun --nproc-per-node N -m polyvlm.cli train CONFIG
@@ -29,7 +47,17 @@ def train(config: str, output: str | None, fresh: bool, validate_only: bool, qui
         raise click.ClickException(str(e)) from None
     if output:
         cfg = cfg.model_copy(update={"output_dir": output})
+    if max_failed_share is not None:
+        cfg = cfg.model_copy(update={"max_failed_share": max_failed_share})
     if validate_only:
+        from polyvlm.train.preflight import check_sources
+
+        try:
+            lines = check_sources(cfg)
+        except RecipeError as e:
+            raise click.ClickException(str(e)) from None
+        for line in lines:
+            click.echo(line)
         click.echo(f"{config}: ok — {len(cfg.stages)} stages: {', '.join(s.name for s in cfg.stages)}")
         return
     import warnings

@@ -8,9 +8,9 @@ how long, and the data mixture. Stage 2 starts from stage 1's weights unless it 
 from __future__ import annotations
 
 import os
-from typing import Literal
+from typing import Literal, NoReturn
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from polyvlm.core.errors import RecipeError
 from polyvlm.core.recipe import load_yaml_with_lines
@@ -186,6 +186,15 @@ class TrainConfig(_Strict):
     checkpoint_every: int = Field(100, gt=0)
     keep_checkpoints: int = Field(2, gt=0)
     log_every: int = Field(1, gt=0)
+    max_failed_share: float = Field(0.01, ge=0, le=1)
+    """the run fails (non-zero exit, top reasons) when more than this share of a source's records, or of
+    a stage's samples, cannot train: unreadable records, missing images, empty turns, too long"""
+    _where: str = PrivateAttr("config")
+    _lines: dict = PrivateAttr(default_factory=dict)
+
+    def line_of(self, *path: str | int) -> str:
+        """``file:line`` of a key of the config (the nearest enclosing key that has a line)."""
+        return f"{self._where}:{_line_of(tuple(path), self._lines)}"
 
     @model_validator(mode="after")
     def _stages(self) -> TrainConfig:
@@ -200,31 +209,43 @@ class TrainConfig(_Strict):
         return self.output_dir or os.path.join("runs", f"train-{self.name}")
 
 
-def parse_train_config(text: str, where: str) -> TrainConfig:
-    """Validate train-config text; raises RecipeError naming the file and line of the first problem."""
+def parse_train_config(text: str, where: str, base_dir: str | None = None) -> TrainConfig:
+    """Validate train-config text; raises RecipeError naming the file and line of the first problem.
+
+    With ``base_dir`` (the config file's folder) relative input paths are resolved from it.
+    """
     data, lines = load_yaml_with_lines(text, where)
     if not isinstance(data, dict):
         raise RecipeError(
             f"{where}:1: a train config is a mapping with keys: {', '.join(TrainConfig.model_fields)}"
         )
     try:
-        return TrainConfig(**data)
+        config = TrainConfig(**data)
     except ValidationError as e:
-        errors = e.errors()
-        # a misspelt key also makes the right one "missing": name the misspelling, it is the cause
-        err = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
-        loc = tuple(err["loc"])
-        line = _line_of(loc, lines)
-        where_in = ".".join(str(p) for p in loc) or "config"
-        if err["type"] == "extra_forbidden":
-            model = _model_at(loc[:-1])
-            valid = ", ".join(model.model_fields) if model else "see docs/train.md"
-            msg = f"unknown key {loc[-1]!r} in {'.'.join(str(p) for p in loc[:-1]) or 'the config'}; valid keys: {valid}"
-        elif err["type"] == "missing":
-            msg = f"{where_in}: {err['msg']}"
-        else:
-            msg = f"{where_in}: {err['msg']} (got {err.get('input')!r})"
-        raise RecipeError(f"{where}:{line}: {msg}") from None
+        _raise_at_line(e, where, lines)
+    if base_dir is not None:
+        config = resolve_input_paths(config, base_dir)
+    config._where, config._lines = where, lines
+    return config
+
+
+def _raise_at_line(e: ValidationError, where: str, lines: dict[tuple, int]) -> NoReturn:
+    """Raise the validation error as a RecipeError at the line of its key."""
+    errors = e.errors()
+    # a misspelt key also makes the right one "missing": name the misspelling, it is the cause
+    err = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
+    loc = tuple(err["loc"])
+    line = _line_of(loc, lines)
+    where_in = ".".join(str(p) for p in loc) or "config"
+    if err["type"] == "extra_forbidden":
+        model = _model_at(loc[:-1])
+        valid = ", ".join(model.model_fields) if model else "see docs/train.md"
+        msg = f"unknown key {loc[-1]!r} in {'.'.join(str(p) for p in loc[:-1]) or 'the config'}; valid keys: {valid}"
+    elif err["type"] == "missing":
+        msg = f"{where_in}: {err['msg']}"
+    else:
+        msg = f"{where_in}: {err['msg']} (got {err.get('input')!r})"
+    raise RecipeError(f"{where}:{line}: {msg}") from None
 
 
 def _line_of(loc: tuple, lines: dict[tuple, int]) -> int:
@@ -260,8 +281,50 @@ def _inner_model(annotation) -> type[BaseModel] | None:
 
 
 def load_train_config(path: str) -> TrainConfig:
-    """Read and validate a train config file."""
+    """Read and validate a train config file; its relative input paths are taken from the file's folder."""
     if not os.path.isfile(path):
         raise RecipeError(f"{path}: no such train config")
     with open(path, encoding="utf-8") as f:
-        return parse_train_config(f.read(), path)
+        return parse_train_config(f.read(), path, os.path.dirname(os.path.abspath(path)))
+
+
+def _local(path: str, base_dir: str) -> str:
+    """A path relative to ``base_dir`` made absolute; absolute paths and URLs as they are."""
+    if os.path.isabs(path) or "://" in path:
+        return path
+    return os.path.normpath(os.path.join(base_dir, path))
+
+
+def _local_or_hub(name: str, base_dir: str) -> str:
+    """A model or dataset given by path or hub name: the path when it exists beside the config, else the name."""
+    local = _local(name, base_dir)
+    return local if os.path.exists(local) else name
+
+
+def resolve_input_paths(config: TrainConfig, base_dir: str) -> TrainConfig:
+    """The config with every input path (data, image roots, models, DeepSpeed JSON) taken from ``base_dir``.
+
+    ``output_dir`` is not an input: like a recipe's, it is taken from the working directory.
+    """
+    model = config.model
+    if model.path is not None:
+        model = model.model_copy(update={"path": _local(model.path, base_dir)})
+    if model.from_parts is not None:
+        parts = {
+            k: v if k == "connector" else _local_or_hub(v, base_dir) for k, v in model.from_parts.items()
+        }
+        model = model.model_copy(update={"from_parts": parts})
+    stages = []
+    for stage in config.stages:
+        sources = []
+        for src in stage.data.sources:
+            path = _local_or_hub(src.path, base_dir) if src.format == "hf" else _local(src.path, base_dir)
+            root = None if src.image_root is None else _local(src.image_root, base_dir)
+            sources.append(src.model_copy(update={"path": path, "image_root": root}))
+        update: dict = {"data": stage.data.model_copy(update={"sources": sources})}
+        if stage.start not in ("previous", "model"):
+            update["start"] = _local(stage.start, base_dir)
+        if stage.deepspeed_config is not None:
+            update["deepspeed_config"] = _local(stage.deepspeed_config, base_dir)
+        stages.append(stage.model_copy(update=update))
+    return config.model_copy(update={"model": model, "stages": stages})

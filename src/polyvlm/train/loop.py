@@ -22,6 +22,7 @@ import torch
 from tqdm import tqdm
 
 from polyvlm.core.errors import RecipeError
+from polyvlm.io.atomic import write_json_atomic
 from polyvlm.train.checkpoint import (
     Checkpoint,
     latest_checkpoint,
@@ -44,10 +45,13 @@ from polyvlm.train.distributed import (
     unwrap,
     wrap_model,
 )
+from polyvlm.train.failure_gate import FailureGate, check_source_drops
 from polyvlm.train.loss import micro_batch_loss
 from polyvlm.train.model_start import load_dir, load_start
 from polyvlm.train.optim import build_optimizer, build_scheduler, freeze_for_stage
 from polyvlm.train.plot import loss_curve_svg
+from polyvlm.train.preflight import check_sources
+from polyvlm.train.resume_check import resume_conflicts
 from polyvlm.train.run_log import RunLog, read_log
 from polyvlm.train.segment_attention import SEGMENTS, use_lm_attention
 
@@ -59,12 +63,17 @@ class StagePlan:
     sources: list
     batches: list[list[tuple[int, int]]]
     mixture_states: list[dict]
-    dropped: dict[str, dict]
+    counts: dict[str, dict]
+    """per source: files' records read, samples kept, records dropped by reason (data.json)"""
 
 
-def plan_stage(stage: StageConfig, seed: int) -> StagePlan:
-    """Load the stage's sources and draw its whole mixture plan."""
+def plan_stage(config: TrainConfig, si: int, seed: int) -> StagePlan:
+    """Load the stage's sources (each within the failure share) and draw its whole mixture plan."""
+    stage = config.stages[si]
     loaded = [load_source(s) for s in stage.data.sources]
+    for k, source in enumerate(loaded):
+        where = config.line_of("stages", si, "data", "sources", k, "path")
+        check_source_drops(source, config.max_failed_share, where)
     sizes = [len(s.samples) for s in loaded]
     try:
         p = source_probabilities(
@@ -80,9 +89,16 @@ def plan_stage(stage: StageConfig, seed: int) -> StagePlan:
     for _ in range(total):
         batches.append(mixture.next_batch())
         states.append(mixture.state_dict())
-    return StagePlan(
-        [s.samples for s in loaded], batches, states, {s.config.name: dict(s.dropped) for s in loaded}
-    )
+    counts = {
+        s.config.name: {
+            "path": s.config.path,
+            "read": s.read,
+            "samples": len(s.samples),
+            "dropped": dict(s.dropped),
+        }
+        for s in loaded
+    }
+    return StagePlan([s.samples for s in loaded], batches, states, counts)
 
 
 def train(config: TrainConfig, config_text: str, resume: bool = True, progress: bool = True) -> str:
@@ -96,13 +112,15 @@ def train(config: TrainConfig, config_text: str, resume: bool = True, progress: 
 
 def _train(config: TrainConfig, config_text: str, ctx: DistContext, resume: bool, progress: bool) -> str:
     out = config.out_dir
+    # every stage's data opened now: a later stage's bad path stops the run before the first step
+    for line in check_sources(config):
+        if progress and ctx.is_main:
+            tqdm.write(line)
     os.makedirs(out, exist_ok=True)
     config_sha = hashlib.sha256(config_text.encode()).hexdigest()
     ckpt = latest_checkpoint(out) if resume else None
-    if ckpt is not None and ckpt.meta.get("config_sha256") != config_sha:
-        raise RecipeError(
-            f"{out} holds checkpoints of a different config; use another output_dir or --fresh to start over"
-        )
+    if ckpt is not None:
+        _check_resumable(ckpt, config, config_sha)
     log = RunLog(out, ctx.rank, ctx.is_main)
     if not resume:
         for path in log.paths.values():
@@ -112,10 +130,15 @@ def _train(config: TrainConfig, config_text: str, ctx: DistContext, resume: bool
         log.truncate_after(ckpt.stage, ckpt.step)
     model, processor = load_start(config.model)
     global_step = 0
+    data_report: dict[str, dict] = {}
     for si, stage in enumerate(config.stages):
         seed = stage.seed if stage.seed is not None else config.seed + si
-        plan = plan_stage(stage, seed)
+        plan = plan_stage(config, si, seed)
         total = len(plan.batches)
+        data_report[stage.name] = {"steps": total, "samples_planned": total * stage.global_batch_size,
+                                   "sources": plan.counts}  # fmt: skip
+        if ctx.is_main:
+            write_json_atomic(os.path.join(out, "data.json"), data_report)
         if ckpt is not None and si < ckpt.stage:
             global_step += total
             continue  # done before the kill: the checkpoint's weights carry it
@@ -130,7 +153,7 @@ def _train(config: TrainConfig, config_text: str, ctx: DistContext, resume: bool
             model, processor = load_dir(os.path.join(out, "stages", config.stages[si - 1].name))
         resume_here = ckpt if ckpt is not None and si == ckpt.stage else None
         wrapped = _run_stage(config, si, stage, seed, plan, model, processor, ctx, log, resume_here,
-                             global_step, config_sha, progress)  # fmt: skip
+                             global_step, progress)  # fmt: skip
         global_step += total
         target = os.path.join(
             out, "final" if si == len(config.stages) - 1 else os.path.join("stages", stage.name)
@@ -152,6 +175,24 @@ def _train(config: TrainConfig, config_text: str, ctx: DistContext, resume: bool
     return os.path.join(out, "final")
 
 
+def _check_resumable(ckpt: Checkpoint, config: TrainConfig, config_sha: str) -> None:
+    """Refuse to resume from a checkpoint whose config differs in a way that changes the run."""
+    saved = ckpt.meta.get("config")
+    if saved is None:  # written before configs were stored: only the same text is known to be safe
+        if ckpt.meta.get("config_sha256") != config_sha:
+            raise RecipeError(
+                f"{config.out_dir} holds checkpoints of a different config; use another output_dir or --fresh"
+            )
+        return
+    conflicts = resume_conflicts(saved, config.model_dump(mode="json"), ckpt.stage)
+    if conflicts:
+        shown = ", ".join(conflicts[:8]) + (f" and {len(conflicts) - 8} more" if len(conflicts) > 8 else "")
+        raise RecipeError(
+            f"{config.out_dir}: {ckpt.path} was trained with other values of {shown}; these change the run "
+            "being resumed: restore them, use another output_dir, or --fresh to start over"
+        )
+
+
 def _run_stage(
     config: TrainConfig,
     si: int,
@@ -164,7 +205,6 @@ def _run_stage(
     log: RunLog,
     ckpt: Checkpoint | None,
     global_offset: int,
-    config_sha: str,
     progress: bool,
 ) -> torch.nn.Module:
     """Train one stage; returns the model as wrapped for it (DDP / FSDP2 module or DeepSpeed engine)."""
@@ -217,6 +257,8 @@ def _run_stage(
         else contextlib.nullcontext()
     )
     params = [p for p in model.parameters() if p.requires_grad]
+    where = config.line_of("stages", si)
+    gate = FailureGate(stage.name, config.max_failed_share, total * stage.global_batch_size, where)
     bar = tqdm(range(start, total), desc=stage.name, disable=not (progress and ctx.is_main), unit="step")
     for step in bar:
         t0 = time.perf_counter()
@@ -268,10 +310,16 @@ def _run_stage(
                 "lr": lrs, "grad_norm": grad_norm, "tokens": tokens, "supervised_tokens": n_global,
                 "padding_share": padding / max(tokens + padding, 1), "tokens_per_s": tokens / elapsed,
             })  # fmt: skip
-        bar.set_postfix(loss=f"{loss_global:.3f}")
+        failed = int(all_reduce_sum(sum(len(mb.dropped) for mb in mbs), ctx))
+        gate.add(
+            stage.global_batch_size, failed, n_global, {k: v for mb in mbs for k, v in mb.dropped.items()}
+        )
+        bar.set_postfix(loss=f"{loss_global:.3f}", dropped=gate.failed)
+        # before the checkpoint: a stage past the failure share saves neither a checkpoint nor a model
+        gate.check(final=step + 1 == total)
         if (step + 1) % config.checkpoint_every == 0 or step + 1 == total:
             meta = {"stage_name": stage.name, "total_steps": total, "mixture": plan.mixture_states[step],
-                    "packer": {"carried": []}, "config_sha256": config_sha}  # fmt: skip
+                    "packer": {"carried": []}, "config": config.model_dump(mode="json")}  # fmt: skip
             save_checkpoint(
                 config.out_dir,
                 si,

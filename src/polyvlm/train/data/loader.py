@@ -3,7 +3,8 @@
 The plan (which samples each micro-batch holds) is computed in the main process from the mixture, the
 same on every rank; a DataLoader over it (map-style, so workers never change the order) does the
 expensive part. A sample that cannot train (too long, no supervised token, an unreadable image) is
-dropped from its micro-batch with its id and reason, which the loop writes to errors.jsonl.
+dropped from its micro-batch with its id and reason ("<kind>: <detail>", the kind counted by the loop's
+failure gate), which the loop writes to errors.jsonl.
 
 A micro-batch with no image gets a dummy image sample with no targets when the vision tower or the
 connector trains: the tower then runs with zero weight in the loss, so every rank calls the same
@@ -92,10 +93,12 @@ class MicroBatches(Dataset):
             sample = self.sources[source][index]
             try:
                 samples.append(tokenize_sample(sample, self.processor, self.max_length, self.max_tiles))
-            except (NoSupervisedTokens, TooLong) as e:
-                dropped[sample.id] = str(e)
+            except NoSupervisedTokens as e:
+                dropped[sample.id] = f"no supervised token: {e}"
+            except TooLong as e:
+                dropped[sample.id] = f"longer than max_length: {e}"
             except (OSError, ValueError) as e:  # an unreadable image, an image/mark mismatch
-                dropped[sample.id] = f"sample {sample.id}: {type(e).__name__}: {e}"
+                dropped[sample.id] = f"unreadable sample: {type(e).__name__}: {e}"
         has_image = any(s.num_images for s in samples)
         dummy = self.dummy() if (not samples or (self.needs_vision and not has_image)) else None
         pad_id = self.processor.tokenizer.pad_token_id

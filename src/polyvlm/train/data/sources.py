@@ -6,9 +6,13 @@ Formats, as polyvlm's recipes and the published layouts write them:
 - ``messages_jsonl``: {id, messages: [{role, content: str | [{type: text|image_url|image, ...}]}]} per line;
 - ``mmc4_jsonl``: mmc4's documents {text_list, image_info: [{image_name, matched_text_index}]} per line; images
   are files under image_root (or beside the JSONL), or members of a tar of the same stem (``write_mmc4``);
-- ``text_jsonl`` / ``text_parquet``: {id?, text} rows;
+- ``text_jsonl`` / ``text_parquet``: {id?, text} rows, or polyvlm Documents ({texts: [...]}, joined);
 - ``hf``: a `datasets` dataset by hub name or saved path, with messages, conversations or text columns.
-A record that cannot become a sample (no text, a broken line) is dropped and counted with its reason.
+Conversations (LLaVA, messages, HF rows) are read by ``io/conversation_formats``, the reader review and
+evaluation use: one rule for roles, image marks and empty turns. A relative image path is taken from
+``image_root``, else from the folder of the file that names it. A record that cannot become a sample (no
+text, a broken line, an unknown role, an empty assistant turn, a missing image file) is dropped and
+counted with its reason and place (file:line).
 """
 
 from __future__ import annotations
@@ -19,62 +23,131 @@ import json
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from polyvlm.core.errors import RecipeError
+from polyvlm.core.records import ImageRef, Sample
+from polyvlm.io.conversation_formats import ConversationError, from_llava, from_messages, image_ref
 from polyvlm.text.sentence_join import sentence_separator
 from polyvlm.train.config import SourceConfig
 from polyvlm.train.data.sample import IMAGE_MARK, ImageSource, Segment, TrainSample, chat_segments
 
-LLAVA_ROLES = {
-    "human": "user",
-    "user": "user",
-    "gpt": "assistant",
-    "assistant": "assistant",
-    "system": "system",
-}
 IMAGE_EXTS = ("jpg", "jpeg", "png", "webp")
+EXAMPLES_PER_REASON = 3
+
+
+@dataclass
+class Drop:
+    """A record that could not become a sample: the countable reason and where it is (file:line)."""
+
+    reason: str
+    where: str
 
 
 @dataclass
 class LoadedSource:
-    """A source's samples and what was dropped while reading it, by reason."""
+    """A source's samples and what was dropped while reading it, by reason, with a few places each."""
 
     config: SourceConfig
     samples: list[TrainSample]
     dropped: Counter = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def drop(self, d: Drop) -> None:
+        """Count a dropped record and keep its place among the first few of its reason."""
+        self.dropped[d.reason] += 1
+        places = self.examples.setdefault(d.reason, [])
+        if len(places) < EXAMPLES_PER_REASON:
+            places.append(d.where)
+
+    @property
+    def read(self) -> int:
+        """Records read: samples kept plus records dropped."""
+        return len(self.samples) + sum(self.dropped.values())
 
 
-def load_source(config: SourceConfig, base_dir: str = ".") -> LoadedSource:
-    """Read one configured source; raises RecipeError when its files are missing or it yields nothing."""
-    reader = READERS[config.format]
+def source_files(config: SourceConfig) -> list[str]:
+    """The files a source's path matches (relative paths were resolved from the config's folder)."""
     if config.format == "hf":
-        files = [config.path]
-    else:
-        pattern = config.path if os.path.isabs(config.path) else os.path.join(base_dir, config.path)
-        files = sorted(f for f in glob.glob(pattern, recursive=True) if os.path.isfile(f))
-        if not files:
-            raise RecipeError(
-                f"source {config.name!r}: {config.path!r} matches no file (from {os.path.abspath(base_dir)})"
-            )
+        return [config.path]
+    files = sorted(f for f in glob.glob(config.path, recursive=True) if os.path.isfile(f))
+    if not files:
+        where = "" if os.path.isabs(config.path) else f" (from {os.getcwd()})"
+        raise RecipeError(f"source {config.name!r}: {config.path!r} matches no file{where}")
+    return files
+
+
+def load_source(config: SourceConfig, limit: int | None = None) -> LoadedSource:
+    """Read one configured source (at most ``limit`` records); RecipeError when files are missing or none is usable."""
+    reader = READERS[config.format]
     loaded = LoadedSource(config, [])
-    for path in files:
+    for path in source_files(config):
         for item in reader(path, config):
-            if isinstance(item, str):
-                loaded.dropped[item] += 1
+            if isinstance(item, Drop):
+                loaded.drop(item)
             else:
                 loaded.samples.append(item)
             if config.limit and len(loaded.samples) >= config.limit:
                 return loaded
+            if limit and loaded.read >= limit:
+                return loaded
     if not loaded.samples:
         raise RecipeError(
-            f"source {config.name!r}: no usable sample in {config.path!r} (dropped: {dict(loaded.dropped)})"
+            f"source {config.name!r}: no usable sample in {config.path!r}: {describe_drops(loaded)}"
         )
     return loaded
 
 
-def _image_path(ref: str, path: str, config: SourceConfig) -> str:
-    root = config.image_root or os.path.dirname(path)
-    return ref if os.path.isabs(ref) else os.path.join(root, ref)
+def describe_drops(loaded: LoadedSource, top: int = 3) -> str:
+    """The most common drop reasons of a source with counts and where the first ones are."""
+    parts = []
+    for reason, count in loaded.dropped.most_common(top):
+        parts.append(f"{count} x {reason} (e.g. {'; '.join(loaded.examples.get(reason, []))})")
+    return "; ".join(parts) or "nothing read"
+
+
+def _image_root(path: str, config: SourceConfig) -> str:
+    """Where a file's relative image paths start: image_root, else the folder of the file naming them."""
+    return config.image_root or os.path.dirname(path)
+
+
+def _image_source(image: ImageRef, where: str) -> ImageSource | Drop:
+    """What a worker decodes: the bytes, or a path that exists; else why the sample cannot train."""
+    if image.data is not None:
+        return image.data
+    if image.path:
+        if not os.path.isfile(image.path):
+            return Drop("image file missing", f"{where}: {image.path}")
+        return image.path
+    return Drop("image not local", f"{where}: {image.url or image.sha256 or 'no location'}")
+
+
+def conversation_sample(sample: Sample, config: SourceConfig, where: str) -> TrainSample | Drop:
+    """A conversation read by io/conversation_formats as a training sample: images handed out by mark."""
+    images = []
+    for image in sample.images:
+        found = _image_source(image, where)
+        if isinstance(found, Drop):
+            return found
+        images.append(found)
+    it = iter(images)
+    messages = [
+        (m.role, m.content, [next(it) for _ in range(m.content.count(IMAGE_MARK))]) for m in sample.messages
+    ]
+    return TrainSample(f"{config.name}:{sample.id}", config.name, chat_segments(messages))
+
+
+def _conversation(
+    read, record: Any, n: int, path: str, config: SourceConfig, where: str
+) -> TrainSample | Drop:
+    """One record through a conversation reader (from_llava / from_messages), or its drop."""
+    try:
+        sample = read(record, n, _image_root(path, config))
+    except ConversationError as e:
+        return Drop(e.reason, f"{where}: {e}")
+    except (KeyError, TypeError, AttributeError, ValueError) as e:
+        return Drop("malformed record", f"{where}: {type(e).__name__}: {e}")
+    return conversation_sample(sample, config, where)
 
 
 def read_pairs_webdataset(path: str, config: SourceConfig):
@@ -89,9 +162,9 @@ def read_pairs_webdataset(path: str, config: SourceConfig):
             text = json.loads(record["json"]).get("text")
         text = text.decode("utf-8") if isinstance(text, bytes) else text
         if image is None:
-            yield "pair without an image"
+            yield Drop("pair without an image", f"{path}:{key}")
         elif not text or not text.strip():
-            yield "pair without text"
+            yield Drop("pair without text", f"{path}:{key}")
         else:
             yield TrainSample(f"{config.name}:{key}", config.name, caption_segments(text, image))
 
@@ -102,79 +175,26 @@ def caption_segments(text: str, image: ImageSource) -> list[Segment]:
 
 
 def read_llava_json(path: str, config: SourceConfig):
-    """LLaVA records: roles mapped to ChatML; an image with no <image> mark goes before the first user turn."""
+    """LLaVA records, read by io/conversation_formats (roles, image marks, empty turns: one rule)."""
     with open(path, encoding="utf-8") as f:
         try:
             records = json.load(f)
         except json.JSONDecodeError as e:
-            raise RecipeError(f"source {config.name!r}: {path} is not valid JSON: {e}") from None
+            raise RecipeError(f"source {config.name!r}: {path}:{e.lineno}: not valid JSON: {e.msg}") from None
+    if not isinstance(records, list):
+        raise RecipeError(f"source {config.name!r}: {path}: a LLaVA JSON file holds an array of records")
     for n, rec in enumerate(records):
-        images = rec.get("image") or []
-        images = [images] if isinstance(images, str) else list(images)
-        messages = _llava_messages(rec.get("conversations") or [], len(images))
-        if isinstance(messages, str):
-            yield messages
-            continue
-        _hand_out_images(messages, [_image_path(i, path, config) for i in images])
-        yield TrainSample(f"{config.name}:{rec.get('id', n)}", config.name, chat_segments(messages))
-
-
-def _llava_messages(turns: list[dict], images: int) -> list | str:
-    """[role, text, []] per turn, or the reason the record cannot be used."""
-    if not turns:
-        return "no conversations"
-    messages = []
-    for t in turns:
-        role = LLAVA_ROLES.get(t.get("from"))
-        if role is None:
-            return "unknown role"
-        messages.append([role, str(t.get("value", "")), []])
-    marks = sum(m[1].count(IMAGE_MARK) for m in messages)
-    if images == 1 and marks == 0:  # LLaVA puts a lone unmarked image before the first turn
-        messages[0][1] = IMAGE_MARK + "\n" + messages[0][1]
-        marks = 1
-    if marks != images:
-        return "image count differs from <image> marks"
-    return messages
-
-
-def _hand_out_images(messages: list, images: list[ImageSource]) -> None:
-    """Give each message the images its <image> marks stand for, in order."""
-    it = iter(images)
-    for m in messages:
-        m[2] = [next(it) for _ in range(m[1].count(IMAGE_MARK))]
+        yield _conversation(from_llava, rec, n, path, config, f"{path}[{n}]")
 
 
 def read_messages_jsonl(path: str, config: SourceConfig):
-    """OpenAI-style messages: image parts become <image> marks in place."""
-    for n, line in enumerate(_lines(path)):
-        if isinstance(line, str):
-            yield line
-            continue
-        messages = []
-        for m in line.get("messages") or []:
-            content, images = m.get("content"), []
-            if isinstance(content, list):
-                text = ""
-                for part in content:
-                    if part.get("type") == "text":
-                        text += part.get("text", "")
-                    elif part.get("type") in ("image_url", "image"):
-                        ref = (
-                            part.get("image_url", {}).get("url")
-                            if part["type"] == "image_url"
-                            else part.get("image")
-                        )
-                        images.append(_image_path(str(ref), path, config))
-                        text += IMAGE_MARK
-                content = text
-            messages.append((m.get("role"), str(content or ""), images))
-        if not messages:
-            yield "no messages"
-        elif any(r not in ("user", "assistant", "system") for r, _, _ in messages):
-            yield "unknown role"
-        else:
-            yield TrainSample(f"{config.name}:{line.get('id', n)}", config.name, chat_segments(messages))
+    """OpenAI-style messages, read by io/conversation_formats: image parts become <image> marks in place."""
+    for n, (line_no, line) in enumerate(_lines(path)):
+        yield (
+            line
+            if isinstance(line, Drop)
+            else _conversation(from_messages, line, n, path, config, f"{path}:{line_no}")
+        )
 
 
 def _tar_images(path: str) -> dict[str, bytes]:
@@ -195,18 +215,15 @@ def _tar_images(path: str) -> dict[str, bytes]:
 def read_mmc4_jsonl(path: str, config: SourceConfig):
     """mmc4 documents: each image goes before the sentence it was matched to; sentences carry loss."""
     members = _tar_images(path)
-    for n, doc in enumerate(_lines(path)):
-        if isinstance(doc, str):
+    for n, (line_no, doc) in enumerate(_lines(path)):
+        if isinstance(doc, Drop):
             yield doc
             continue
         texts = doc.get("text_list") or []
-        before: dict[int, list[str]] = {}
-        for info in doc.get("image_info") or []:
-            ref = info.get("image_path") or info.get("path") or info.get("image_name")
-            index = info.get("matched_text_index")
-            if ref is None or not isinstance(index, int) or not 0 <= index < len(texts):
-                continue
-            before.setdefault(index, []).append(members.get(ref) or _image_path(ref, path, config))
+        before = _mmc4_images(doc, len(texts), members, _image_root(path, config), f"{path}:{line_no}")
+        if isinstance(before, Drop):
+            yield before
+            continue
         segments = []
         for i, sentence in enumerate(texts):
             if before.get(i):
@@ -214,19 +231,33 @@ def read_mmc4_jsonl(path: str, config: SourceConfig):
             # Japanese sentences run on; a space only between sentences of space-separated scripts
             segments.append(Segment(sentence_separator(texts[i - 1] if i else "", sentence) + sentence, True))
         if not any(s.text.strip() for s in segments if s.supervised):
-            yield "document without text"
+            yield Drop("document without text", f"{path}:{line_no}")
             continue
         segments.append(Segment("<|endoftext|>", True))
         yield TrainSample(f"{config.name}:{doc.get('url', n)}", config.name, segments)
 
 
+def _mmc4_images(
+    doc: dict, sentences: int, members: dict[str, bytes], root: str, where: str
+) -> dict[int, list[ImageSource]] | Drop:
+    """The images of an mmc4 document by the sentence they go before (tar members, else files)."""
+    before: dict[int, list[ImageSource]] = {}
+    for info in doc.get("image_info") or []:
+        ref = info.get("image_path") or info.get("path") or info.get("image_name")
+        index = info.get("matched_text_index")
+        if ref is None or not isinstance(index, int) or not 0 <= index < sentences:
+            continue
+        found = members.get(ref) or _image_source(image_ref(ref, root), where)
+        if isinstance(found, Drop):
+            return found
+        before.setdefault(index, []).append(found)
+    return before
+
+
 def read_text_jsonl(path: str, config: SourceConfig):
     """Text-only rows {id?, text}: all text carries loss."""
-    for n, row in enumerate(_lines(path)):
-        if isinstance(row, str):
-            yield row
-        else:
-            yield _text_sample(row, n, config)
+    for n, (line_no, row) in enumerate(_lines(path)):
+        yield row if isinstance(row, Drop) else _text_sample(row, n, config, f"{path}:{line_no}")
 
 
 def read_text_parquet(path: str, config: SourceConfig):
@@ -234,16 +265,22 @@ def read_text_parquet(path: str, config: SourceConfig):
     import pyarrow.parquet as pq
 
     table = pq.read_table(path)
-    if "text" not in table.column_names:
-        raise RecipeError(f"source {config.name!r}: {path} has no 'text' column ({table.column_names})")
+    if "text" not in table.column_names and "texts" not in table.column_names:
+        raise RecipeError(
+            f"source {config.name!r}: {path} has no 'text' or 'texts' column ({table.column_names})"
+        )
     for n, row in enumerate(table.to_pylist()):
-        yield _text_sample(row, n, config)
+        yield _text_sample(row, n, config, f"{path}[{n}]")
 
 
-def _text_sample(row: dict, n: int, config: SourceConfig) -> TrainSample | str:
+def _text_sample(row: dict, n: int, config: SourceConfig, where: str) -> TrainSample | Drop:
     text = row.get("text")
+    if text is None and isinstance(
+        row.get("texts"), list
+    ):  # a polyvlm Document (write_jsonl / write_parquet)
+        text = "\n".join(t for t in row["texts"] if isinstance(t, str) and t.strip())  # its paragraphs
     if not isinstance(text, str) or not text.strip():
-        return "row without text"
+        return Drop("row without text", where)
     return TrainSample(
         f"{config.name}:{row.get('id', n)}", config.name, [Segment(text + "<|endoftext|>", True)]
     )
@@ -265,36 +302,30 @@ def read_hf(path: str, config: SourceConfig):
     if isinstance(ds, datasets.DatasetDict):
         ds = ds[config.split]
     for n, row in enumerate(ds):
+        where = f"{path}[{n}]"
         if "messages" in row:
-            yield from read_messages_rows([row], config)
+            yield _conversation(from_messages, row, n, path, config, where)
         elif "conversations" in row:
-            yield TrainSample(f"{config.name}:{row.get('id', n)}", config.name,
-                              chat_segments([(LLAVA_ROLES.get(t["from"], t["from"]), t["value"], []) for t in row["conversations"]]))  # fmt: skip
+            yield _conversation(from_llava, row, n, path, config, where)
         else:
-            yield _text_sample(row, n, config)
-
-
-def read_messages_rows(rows: list[dict], config: SourceConfig):
-    """Messages rows already in memory (HF datasets): text content only."""
-    for n, row in enumerate(rows):
-        messages = [
-            (m["role"], m["content"] if isinstance(m["content"], str) else "", []) for m in row["messages"]
-        ]
-        yield TrainSample(f"{config.name}:{row.get('id', n)}", config.name, chat_segments(messages))
+            yield _text_sample(row, n, config, where)
 
 
 def _lines(path: str):
-    """JSON objects of a JSONL file; a broken line yields its reason instead."""
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if not line.strip():
+    """(line number, JSON object) of a JSONL file; a broken line yields its Drop instead."""
+    with open(path, "rb") as f:  # bytes: a line in another encoding is one drop, not the file's end
+        for line_no, raw in enumerate(f, 1):
+            if not raw.strip():
                 continue
             try:
-                obj = json.loads(line)
-            except json.JSONDecodeError:
-                yield "line is not valid JSON"
+                obj = json.loads(raw.decode("utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                yield line_no, Drop("line is not valid JSON", f"{path}:{line_no}")
                 continue
-            yield obj if isinstance(obj, dict) else "line is not a JSON object"
+            yield (
+                line_no,
+                obj if isinstance(obj, dict) else Drop("line is not a JSON object", f"{path}:{line_no}"),
+            )
 
 
 def decode_image(image: ImageSource):
