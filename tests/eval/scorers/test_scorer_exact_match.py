@@ -12,10 +12,11 @@ def test_normalised_equality_in_japanese_and_english():
         (item("2", "ＡＢＣ１２３"), "abc123"),  # full width = half width
         (item("3", ("Paris", "paris, France")), "PARIS"),
         (item("4", "東京"), "東京です"),  # not equal: wrong
+        (item("5", "B"), "B."),  # a final full stop is no part of the answer
     ]
     scores, result = run(ExactMatch(), cases)
-    assert [s.value for s in scores] == [1.0, 1.0, 1.0, 0.0]
-    assert result.overall == pytest.approx(75.0, abs=1e-9)
+    assert [s.value for s in scores] == [1.0, 1.0, 1.0, 0.0, 1.0]
+    assert result.overall == pytest.approx(80.0, abs=1e-9)
     assert result.ci_low <= result.overall <= result.ci_high
 
 

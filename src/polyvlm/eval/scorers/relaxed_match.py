@@ -1,9 +1,12 @@
-"""Relaxed accuracy (ChartQA, Masry et al. 2022): a numeric answer is right within 5 % relative error of
-a numeric reference; any other answer must match exactly after normalisation (NFKC, whitespace, case).
+"""Relaxed accuracy (ChartQA, Masry et al. 2022), as its reference code (pix2struct's `relaxed_correctness`,
+used by lmms-eval and VLMEvalKit) computes it: when the answer and a non-zero reference both read as
+numbers, the answer is right within 5 % relative error of the reference; otherwise the two must be equal
+ignoring case.
 
-Numbers are read after removing thousands separators, a trailing '%' and surrounding spaces, so
-"1,234" and "1234" agree and "12%" reads as 12. A reference of 0 needs an exact 0. Per item 1 or 0;
-headline in % with a bootstrap 95 % CI.
+A number is what Python's `float` reads, a trailing '%' dividing by 100 ("12%" is 0.12); so "1,234" is
+not a number (it is compared as text) and a reference of 0 is compared as text. The one departure: the
+answer is trimmed of surrounding whitespace first (models end with a newline; the reference code would
+then compare "yes\\n" to "yes"). Per item 1 or 0; headline in % with a bootstrap 95 % CI.
 """
 
 from __future__ import annotations
@@ -12,25 +15,24 @@ from typing import ClassVar
 
 from polyvlm.eval.items import EvalItem, ItemScore
 from polyvlm.eval.scorer import register_scorer
-from polyvlm.eval.scorers.answer_text import normalize_answer
 from polyvlm.eval.scorers.itemwise import ItemwiseScorer, references_of
 
 
 def as_number(text: str) -> float | None:
-    """The number a short answer states ("1,234", "12%", " 3.5 "), or None."""
-    text = normalize_answer(text).replace(",", "").removesuffix("%").strip()
+    """The number a short answer is ("12", "3.5", "12%" as 0.12), or None."""
     try:
-        return float(text)
+        return float(text.rstrip("%")) / 100.0 if text.endswith("%") else float(text)
     except ValueError:
         return None
 
 
 def relaxed_equal(answer: str, reference: str, tolerance: float = 0.05) -> bool:
-    """Within `tolerance` relative error when both are numbers, else normalised equality."""
+    """Within `tolerance` relative error of a non-zero numeric reference, else equal ignoring case."""
+    answer = answer.strip()
     a, r = as_number(answer), as_number(reference)
-    if a is not None and r is not None:
-        return a == r if r == 0 else abs(a - r) / abs(r) <= tolerance
-    return normalize_answer(answer) == normalize_answer(reference)
+    if a is not None and r:
+        return abs(a - r) / abs(r) <= tolerance
+    return answer.lower() == reference.lower()
 
 
 @register_scorer
