@@ -191,6 +191,50 @@ def run_cmd(model_spec: str, tasks: str, data_dir: str, data_pairs: tuple[str, .
     _user_errors(go)
 
 
+@eval_group.command("suite")
+@click.argument("name")
+@click.option("--model", "model_spec", required=True, help="Model under test (as `eval run --model`).")
+@click.option(
+    "--data-dir", default="data/eval", show_default=True, help="Where DIR/<task> holds each task's data."
+)
+@click.option("--data", "data_pairs", multiple=True, help="TASK=PATH for one task's data (repeatable).")
+@click.option("--max-new-tokens", default=256, show_default=True, type=click.IntRange(min=1))
+@click.option("--concurrency", default=8, show_default=True, type=click.IntRange(min=1))
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@_common
+def suite_cmd(name: str, model_spec: str, data_dir: str, data_pairs: tuple[str, ...], max_new_tokens: int,
+              concurrency: int, quiet: bool, **common: Any) -> None:  # fmt: skip
+    """Run a named suite (see eval/suites.py: ja, ...); tasks without data on disk are listed as skipped."""
+
+    def go() -> None:
+        from polyvlm.clients.chat import LimitsSpec
+        from polyvlm.eval.adapters.base import GenerationSettings
+        from polyvlm.eval.adapters.spec import open_adapter
+        from polyvlm.eval.run import judge_factory
+        from polyvlm.eval.suite_run import run_suite, suite_sources
+        from polyvlm.eval.suites import get_suite
+
+        suite = get_suite(name)
+        config = _config(quiet=quiet, **common)
+        sources = suite_sources(suite, data_dir, dict(p.split("=", 1) for p in data_pairs if "=" in p))
+        settings = GenerationSettings(max_new_tokens=max_new_tokens, seed=config.seed)
+        adapter = open_adapter(model_spec, settings, str(config.cache_dir / "model-responses.sqlite"),
+                               config.api_key_env, LimitsSpec(concurrency=concurrency))  # fmt: skip
+        if config.judge:
+            judge_factory(config)(0)
+        summary = run_suite(suite, sources, adapter, config, on_task=_print_result)
+        click.echo(f"suite {suite.name} ({adapter.name}):")
+        for row in summary["rows"]:
+            shown = f"skipped ({row['skipped']})" if row["skipped"] else f"{row['value']:.2f}"
+            click.echo(f"  {row['task']} / {row['metric']}: {shown}")
+        headline = "n/a" if summary["headline"] is None else f"{summary['headline']:.2f}"
+        click.echo(
+            f"  headline: {headline} (mean over {summary['tasks_scored']} of {summary['tasks_total']} tasks)"
+        )
+
+    _user_errors(go)
+
+
 @eval_group.command("score")
 @click.option("--task", "task_name", required=True, help="The task the predictions answer.")
 @click.option("--data", required=True, help="The task's data (file, directory or hub name).")

@@ -10,6 +10,8 @@ judge writing "Score：４" means 4) and then accepts only what its prompt asked
   separated), each within 1-10 — "8 7", "8, 7", "8.5 7".
 - `parse_score_json`: a JSON object (bare or in a ```json fence) with integer `score_gpt` and `score`
   within 1-10; a float, a string or a missing key is unparsable.
+- `parse_correct_verdict`: the binary grader's "correct: yes" / "correct: no" — every such line must
+  agree; none, or a yes beside a no, is unparsable.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ _SCORE = re.compile(r"score\s*:\s*\**\s*(-?\d+(?:\.\d+)?)", re.IGNORECASE)
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 _OBJECT = re.compile(r"\{[^{}]*\}", re.DOTALL)
+_VERDICT = re.compile(r"(?<![\w-])correct\s*:\s*\**\s*(yes|no)\b", re.IGNORECASE)
 
 
 def parse_score_line(reply: str, low: int = 1, high: int = 5) -> int | None:
@@ -60,3 +63,9 @@ def parse_score_json(reply: str, low: int = 1, high: int = 10) -> tuple[int, int
         if all(isinstance(v, int) and not isinstance(v, bool) and low <= v <= high for v in (ref, model)):
             return ref, model  # type: ignore[return-value]
     return None
+
+
+def parse_correct_verdict(reply: str) -> bool | None:
+    """True for "correct: yes", False for "correct: no"; None when absent or contradictory."""
+    found = {v.lower() for v in _VERDICT.findall(unicodedata.normalize("NFKC", reply))}
+    return None if len(found) != 1 else found == {"yes"}

@@ -13,6 +13,7 @@ PIP_NAMES = {
     "unidic_lite": "unidic-lite",
     "emoji": "emoji",
     "rapidfuzz": "rapidfuzz",
+    "sacrebleu": "sacrebleu[ja]",  # ja-mecab tokenizer: mecab-python3 + ipadic
 }
 
 
