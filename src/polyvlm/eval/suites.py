@@ -51,6 +51,21 @@ SUITES: dict[str, Suite] = {
             SuiteTask("business-slide-vqa", "binary_judge"),
         ),
     ),
+    "en-docs": Suite(
+        "en-docs",
+        "English documents, charts and perception (issue 23): each task scored by its official rule; mean",
+        (
+            SuiteTask("chartqa", "relaxed_match"),
+            SuiteTask("docvqa", "anls"),
+            SuiteTask("infovqa", "anls"),
+            SuiteTask("textvqa", "vqa_accuracy"),
+            SuiteTask("okvqa", "vqa_accuracy"),
+            SuiteTask("countbenchqa", "count_match"),
+            SuiteTask("realworldqa", "exact_match"),
+            SuiteTask("mmmu", "mmmu"),
+            SuiteTask("blink", "choice"),
+        ),
+    ),
 }
 
 
