@@ -16,9 +16,17 @@
    beside the client alone sending the same judge requests in the same run (what the machine allows),
    and the scorer's own CPU per item against a judge that answers at once.
 
+3. VQA accuracy and ANLS against the official scripts' way (benchmarks/official_vqa_anls.py), on the same
+   --vqa-items items in the same process: short answers with ten human answers each (case, punctuation,
+   articles, number words and contractions varied, humans agreeing and not) and document answers with
+   near-miss readings (dropped or swapped characters, case, spacing) against one or two accepted answers,
+   drawn with a fixed seed. Items/s of each, the ratio (goal >= 10x), and how many items differ at all
+   (goal 0: equal to the last digit).
+
 Figures only, no asserts: the machine is shared, so read the ratios. Record them in docs/BENCHMARKS.md.
 
 Run: .venv/bin/python benchmarks/eval_scoring.py [--items 3000] [--baseline-items 300] [--judge-items 2000]
+     [--vqa-items 20000] [--only vqa]
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import re
 import subprocess
 import sys
@@ -36,12 +45,16 @@ import unicodedata
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
+from official_vqa_anls import OfficialVQAEval, official_anls
+
 from polyvlm.clients.chat import ChatRequest, ChatResult, ChatSpec, LimitsSpec
 from polyvlm.clients.chat_open import CachedChatClient
 from polyvlm.eval.items import EvalItem, Prediction
+from polyvlm.eval.scorers.anls import ANLS
 from polyvlm.eval.scorers.judge_calls import judge_params
 from polyvlm.eval.scorers.llm_judge_vila import VilaJudge
 from polyvlm.eval.scorers.rouge_ja import RougeL
+from polyvlm.eval.scorers.vqa_accuracy import VQAAccuracy, normalize_vqa
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER = ROOT / "tests" / "fake_openai_server.py"
@@ -242,6 +255,97 @@ def judge_benchmark(m: int, capacity: int, latency: float) -> None:
         server.close()
 
 
+# --- VQA accuracy and ANLS against the official scripts ---------------------------------------------
+
+SHORT = ["yes", "no", "2", "two", "3", "three", "red", "white", "black and white", "dog", "the dog", "a cat",
+         "dont know", "don't know", "coca cola", "coca-cola", "stop", "stop sign", "1,000", "1000", "3.5",
+         "tennis", "playing tennis", "none", "0", "left", "on the table", "table", "10:30", "new york"]  # fmt: skip
+DOCS = ["$1,234.00", "1,234", "John Smith", "J. Smith", "March 3, 1998", "03/03/1998", "Total Due",
+        "Philip Morris", "ITC Limited", "12%", "Tobacco Institute", "R&D budget", "page 4", "Dr. Jane Doe"]  # fmt: skip
+
+
+def _variant(rng: random.Random, text: str) -> str:
+    """A model's way of writing an answer: case, a final period, an article, surrounding space."""
+    pick = rng.random()
+    if pick < 0.2:
+        return text.capitalize() + "."
+    if pick < 0.3:
+        return "The " + text
+    if pick < 0.4:
+        return f" {text.upper()}\n"
+    return text
+
+
+def _near_miss(rng: random.Random, text: str) -> str:
+    """A reading of a document answer with a dropped, swapped or doubled character, or none."""
+    chars = list(text)
+    for _ in range(rng.choice([0, 0, 1, 1, 2, 4])):
+        i = rng.randrange(len(chars))
+        op = rng.random()
+        if op < 0.4 and len(chars) > 1:
+            del chars[i]
+        elif op < 0.7:
+            chars[i] = rng.choice("abcdefghijklmnopqrstuvwxyz0123456789")
+        else:
+            chars.insert(i, chars[i])
+    return _variant(rng, "".join(chars))
+
+
+def vqa_anls_items(n: int, seed: int = 0) -> tuple[list[tuple[str, list[str]]], list[tuple[str, list[str]]]]:
+    """(answer, human answers) questions and (answer, accepted answers) document questions."""
+    rng = random.Random(seed)
+    vqa = []
+    for _ in range(n):
+        majority = rng.choice(SHORT)
+        humans = [
+            majority if rng.random() < rng.choice([0.3, 0.6, 1.0]) else rng.choice(SHORT) for _ in range(10)
+        ]
+        vqa.append((_variant(rng, rng.choice([majority, rng.choice(SHORT)])), humans))
+    docs = []
+    for _ in range(n):
+        accepted = rng.sample(DOCS, rng.choice([1, 2]))
+        docs.append((_near_miss(rng, accepted[0]), accepted))
+    return vqa, docs
+
+
+def _timed(fn, *args):  # noqa: ANN001, ANN202 -- a stopwatch around any call
+    start = time.perf_counter()
+    out = fn(*args)
+    return out, time.perf_counter() - start
+
+
+def _side_by_side(
+    label: str, n: int, base: list[float], wall_b: float, ours: list[float], wall: float
+) -> None:
+    differ = sum(1 for a, b in zip(base, ours, strict=True) if a != b)
+    largest = max(abs(a - b) for a, b in zip(base, ours, strict=True))
+    print(f"   official way   {n:7d} items  {wall_b:7.3f} s  {n / wall_b:11,.0f} items/s")
+    print(f"   polyvlm {label:<7}{n:7d} items  {wall:7.3f} s  {n / wall:11,.0f} items/s")
+    print(
+        f"   speed-up: {wall_b / wall:,.1f}x (goal >= 10x); items that differ: {differ} (largest {largest:.1e})"
+    )
+
+
+def vqa_anls_benchmark(n: int) -> None:
+    vqa, docs = vqa_anls_items(n)
+    print(f"\n3. VQA accuracy: {n} questions with ten human answers each, same items both ways")
+    base, wall_b = _timed(OfficialVQAEval().evaluate, vqa)
+    items = [EvalItem(str(i), "bench", "q", reference=tuple(h)) for i, (_, h) in enumerate(vqa)]
+    preds = [Prediction(str(i), a) for i, (a, _) in enumerate(vqa)]
+    normalize_vqa.cache_clear()  # cold: the cache fills within the timed run, as in a real one
+    scores, wall = _timed(VQAAccuracy().score, items, preds)
+    _side_by_side("vqa_acc", n, base, wall_b, [float(s.value or 0.0) for s in scores], wall)
+    print(
+        f"   mean accuracy {100 * sum(base) / n:.4f} (official) vs {VQAAccuracy().aggregate(items, scores).overall:.4f}"
+    )
+    print(f"\n   ANLS: {n} document answers against one or two accepted answers, same items both ways")
+    base, wall_b = _timed(lambda: [official_anls(a, refs) for a, refs in docs])
+    items = [EvalItem(str(i), "bench", "q", reference=tuple(r)) for i, (_, r) in enumerate(docs)]
+    preds = [Prediction(str(i), a) for i, (a, _) in enumerate(docs)]
+    scores, wall = _timed(ANLS().score, items, preds)
+    _side_by_side("anls", n, base, wall_b, [float(s.value or 0.0) for s in scores], wall)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--items", type=int, default=3000)
@@ -249,10 +353,16 @@ def main() -> None:
     ap.add_argument("--judge-items", type=int, default=2000)
     ap.add_argument("--capacity", type=int, default=32)
     ap.add_argument("--latency", type=float, default=0.05)
+    ap.add_argument("--vqa-items", type=int, default=20000)
+    ap.add_argument("--only", choices=["rouge", "judge", "vqa"], default=None, help="run one part only")
     args = ap.parse_args()
     print(f"python {platform.python_version()}, {os.cpu_count()} cores (shared)")
-    rouge_benchmark(args.items, args.baseline_items)
-    judge_benchmark(args.judge_items, args.capacity, args.latency)
+    if args.only in (None, "rouge"):
+        rouge_benchmark(args.items, args.baseline_items)
+    if args.only in (None, "judge"):
+        judge_benchmark(args.judge_items, args.capacity, args.latency)
+    if args.only in (None, "vqa"):
+        vqa_anls_benchmark(args.vqa_items)
 
 
 if __name__ == "__main__":
