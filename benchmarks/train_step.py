@@ -10,12 +10,18 @@ shared machine wall time moves with other people's load.
 Attention: ``--attention segments`` (default, as training runs) calls sdpa once per sample, so neither a
 packed row's crossing pairs nor a padded row's padding are attended; ``--attention sdpa`` uses the
 block-diagonal 4D mask over whole rows (the earlier path).
+Loss: both paths run in the same process, on the same samples: ``chunked`` (training's path since
+issue 22: the head and cross-entropy at supervised positions in chunks, gradients taken in the
+forward) and ``full`` (the path before: all supervised positions' logits at once, autograd's
+cross-entropy), so their ratio is measured under the same load.
 
 Models: the tiny random PolyVLM (32-wide) and a "small" one (SigLIP 128-wide x 10 layers, Qwen3
 256-wide x 4 layers), both with the real 151k vocabulary.
 
 Run: .venv/bin/python benchmarks/train_step.py [--micro 8] [--steps 6] [--models tiny,small]
-Goals (issue 11): padding < 5% packed; packed >= 1.5x the padded tokens/s. No asserts: figures are printed.
+Goals (issue 11): padding < 5% packed; packed >= 1.5x the padded tokens/s. Issue 22: packed / padded
+>= 1.5x on tiny and small, small's packed tokens per CPU-second >= 2x the full-logits path's.
+No asserts: figures are printed.
 """
 
 from __future__ import annotations
@@ -87,38 +93,41 @@ def small_model(tokenizer) -> PolyVLMForConditionalGeneration:
 
 
 def step(
-    model, opt, chunk, pad_id: int, max_length: int, packing: bool, segments: bool
+    model, opt, chunk, pad_id: int, max_length: int, packing: bool, segments: bool, full_logits: bool
 ) -> tuple[float, int, int]:
     """One training step on ``chunk``: (wall seconds, CPU seconds, real tokens, padding tokens)."""
     t0, c0 = time.perf_counter(), time.process_time()
     mb = collate(chunk, pad_id, max_length, packing)
-    loss, _ = micro_batch_loss(model, mb, max(mb.supervised, 1), segments=segments)
+    loss, _ = micro_batch_loss(model, mb, max(mb.supervised, 1), segments=segments, full_logits=full_logits)
     loss.backward()
     opt.step()
     opt.zero_grad(set_to_none=True)
     return time.perf_counter() - t0, time.process_time() - c0, mb.tokens, mb.padding
 
 
+MODES = [(packing, full) for full in (False, True) for packing in (True, False)]
+
+
 def compare(model, tokenized, pad_id: int, micro: int, steps: int, max_length: int, segments: bool) -> dict:
-    """Packed and padded steps on the same micro-batches, alternating (after a warm-up of each), so a
-    change of load on the machine hits both modes alike."""
+    """Packed and padded steps, chunked and full-logits loss, on the same micro-batches, the four
+    modes alternating (after a warm-up of each), so a change of load on the machine hits all alike."""
     model.train()
-    opt = torch.optim.AdamW(model.parameters(), lr=0.0)  # lr 0: both modes see the same weights
-    totals = {True: [0.0, 0.0, 0, 0], False: [0.0, 0.0, 0, 0]}
+    opt = torch.optim.AdamW(model.parameters(), lr=0.0)  # lr 0: all modes see the same weights
+    totals = {mode: [0.0, 0.0, 0, 0] for mode in MODES}
     for k in range(steps + 1):
         chunk = tokenized[k * micro : (k + 1) * micro]
-        for packing in (True, False) if k % 2 else (False, True):
-            measured = step(model, opt, chunk, pad_id, max_length, packing, segments)
+        for packing, full in MODES if k % 2 else MODES[::-1]:
+            measured = step(model, opt, chunk, pad_id, max_length, packing, segments, full)
             if k:  # the first round warms up allocators and kernels
-                totals[packing] = [a + b for a, b in zip(totals[packing], measured, strict=True)]
+                totals[packing, full] = [a + b for a, b in zip(totals[packing, full], measured, strict=True)]
     return {
-        packing: {
+        mode: {
             "tokens_per_s": t[2] / t[0],
             "tokens_per_cpu_s": t[2] / t[1],
             "padding_share": t[3] / (t[2] + t[3]),
             "s_per_step": t[0] / steps,
         }
-        for packing, t in totals.items()
+        for mode, t in totals.items()
     }
 
 
@@ -149,23 +158,30 @@ def main() -> None:
           f"micro-batch {args.micro} samples, {args.steps} timed steps per mode")  # fmt: skip
     pad_id = processor.tokenizer.pad_token_id
     print(
-        "| model | mode | tokens/s | tokens/CPU-s | padding share | s/step |\n|---|---|---:|---:|---:|---:|"
+        "| model | loss | mode | tokens/s | tokens/CPU-s | padding share | s/step |\n|---|---|---|---:|---:|---:|---:|"
     )
     for name in args.models.split(","):
         model = tiny_model(processor.tokenizer) if name == "tiny" else small_model(processor.tokenizer)
         use_lm_attention(model, SEGMENTS if args.attention == "segments" else "sdpa")
         segments = args.attention == "segments"
         results = compare(model, tokenized, pad_id, args.micro, args.steps, args.max_length, segments)
-        for packing in (True, False):
-            r = results[packing]
-            mode = "packed" if packing else "padded"
+        for packing, full in MODES:
+            r = results[packing, full]
+            loss, mode = "full" if full else "chunked", "packed" if packing else "padded"
             print(
-                f"| {name} | {mode} | {r['tokens_per_s']:.0f} | {r['tokens_per_cpu_s']:.0f} "
+                f"| {name} | {loss} | {mode} | {r['tokens_per_s']:.0f} | {r['tokens_per_cpu_s']:.0f} "
                 f"| {100 * r['padding_share']:.1f}% | {r['s_per_step']:.2f} |"
             )
-        wall = results[True]["tokens_per_s"] / results[False]["tokens_per_s"]
-        cpu = results[True]["tokens_per_cpu_s"] / results[False]["tokens_per_cpu_s"]
-        print(f"| {name} | packed / padded | {wall:.2f}x | {cpu:.2f}x | | |")
+        for full in (False, True):
+            packed, padded = results[True, full], results[False, full]
+            wall = packed["tokens_per_s"] / padded["tokens_per_s"]
+            cpu = packed["tokens_per_cpu_s"] / padded["tokens_per_cpu_s"]
+            print(
+                f"| {name} | {'full' if full else 'chunked'} | packed / padded | {wall:.2f}x | {cpu:.2f}x | | |"
+            )
+        new, old = results[True, False], results[True, True]
+        print(f"| {name} | chunked / full | packed | {new['tokens_per_s'] / old['tokens_per_s']:.2f}x "
+              f"| {new['tokens_per_cpu_s'] / old['tokens_per_cpu_s']:.2f}x | | |")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -8,7 +8,11 @@ Forward, top to bottom:
    as one image-wide grid (thumbnail kept apart), and the connector projects those tokens;
 3. those tokens are *added* to the ``<im_patch>`` embeddings, in order (as the released jina-vlm does:
    the learned ``<im_patch>`` row acts as a bias on every image token);
-4. the LM runs on the embeddings (with its cache, mask and positions) and returns logits / loss.
+4. the LM runs on the embeddings (with its cache, mask and positions) and returns logits / loss;
+   for training, ``targets`` (the next token at each position, -100 where unsupervised) instead
+   returns only the summed cross-entropy over the supervised positions: the LM's decoder gives the
+   final hidden states, those positions are gathered, and the head and loss run on them in chunks
+   (``supervised_loss.py``), so no logits matrix is made for the sequence.
 """
 
 import os
@@ -30,6 +34,7 @@ from transformers.modeling_outputs import CausalLMOutputWithPast
 
 from polyvlm.model.configuration import PolyVLMConfig
 from polyvlm.model.connector import CONNECTORS
+from polyvlm.model.supervised_loss import supervised_cross_entropy
 from polyvlm.model.tile_layout import assemble_tiles
 from polyvlm.model.tokenizer import add_image_tokens
 
@@ -140,9 +145,16 @@ class PolyVLMForConditionalGeneration(PolyVLMPreTrainedModel, GenerationMixin):
         labels: torch.LongTensor | None = None,
         use_cache: bool | None = None,
         logits_to_keep: int | torch.Tensor = 0,
+        targets: torch.LongTensor | None = None,
         **kwargs,
     ) -> CausalLMOutputWithPast:
-        """Logits (and loss with ``labels``; image tokens never count in it) for a prompt with images."""
+        """Logits (and loss with ``labels``; image tokens never count in it) for a prompt with images.
+
+        With ``targets`` (training: the next token per position, -100 where unsupervised) the output
+        holds no logits, only ``loss``: the cross-entropy *summed* over the supervised positions.
+        """
+        if targets is not None and labels is not None:
+            raise ValueError("give labels (shifted inside, mean loss) or targets (aligned, summed loss), not both")
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("give exactly one of input_ids or inputs_embeds")
         if pixel_values is not None and input_ids is None:
@@ -170,6 +182,17 @@ class PolyVLMForConditionalGeneration(PolyVLMPreTrainedModel, GenerationMixin):
         if position_ids is None and attention_mask is not None:
             # Left padding: positions count real tokens only, so a padded row matches its unpadded self.
             position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)[:, -inputs_embeds.shape[1] :]
+        if targets is not None:
+            hidden = self.language_model.get_decoder()(
+                inputs_embeds=inputs_embeds,
+                attention_mask=attention_mask,
+                position_ids=position_ids,
+                use_cache=False,
+                **kwargs,
+            ).last_hidden_state
+            keep = targets != -100
+            loss = supervised_cross_entropy(hidden[keep], self.get_output_embeddings(), targets[keep])
+            return CausalLMOutputWithPast(loss=loss)
         return self.language_model(
             inputs_embeds=inputs_embeds,
             attention_mask=attention_mask,

@@ -65,10 +65,14 @@ class Optimizer(_Strict):
 
 
 class Schedule(_Strict):
-    """Linear warmup then cosine decay to ``min_lr_ratio`` of each module's peak."""
+    """Each module's warmup, then cosine decay, or flat then decay (WSD), to ``min_lr_ratio`` of its peak."""
 
-    kind: Literal["cosine"] = "cosine"
+    kind: Literal["cosine", "wsd"] = "cosine"
     min_lr_ratio: float = Field(0.0, ge=0, le=1)
+    decay_ratio: float = Field(0.1, gt=0, le=1)
+    """wsd: the share of the stage's steps in the final decay (rounded up)"""
+    decay_shape: Literal["linear", "1-sqrt"] = "linear"
+    """wsd: the decay's shape from the peak to the floor (see train/optim.py)"""
 
 
 class SourceConfig(_Strict):

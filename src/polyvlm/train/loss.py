@@ -3,8 +3,12 @@ supervised tokens of the whole global batch (all ranks, all accumulation steps).
 
 With that one normaliser, the gradient of an optimiser step is the same whether the global batch is
 one forward or many accumulated ones, packed or padded, on one rank or several: each supervised token
-weighs 1/N. Logits are computed only at supervised positions (``logits_to_keep`` as a boolean mask),
-which spares the (tokens x vocabulary) matrix for image and prompt tokens.
+weighs 1/N. The model is given the targets and returns the summed CE itself: the head runs only at
+supervised positions, a chunk of rows at a time, with the gradients taken as it goes
+(model/supervised_loss.py), so no (tokens x vocabulary) logits exist for the micro-batch.
+``full_logits=True`` is the path before that (issue 22): the forward returns the supervised
+positions' logits all at once (``logits_to_keep`` as a boolean mask) and autograd takes the CE here;
+kept as the benchmark's baseline and the tests' reference.
 """
 
 from __future__ import annotations
@@ -49,11 +53,15 @@ def micro_batch_loss(
     dtype: torch.dtype = torch.float32,
     device: torch.device | str = "cpu",
     segments: bool = False,
+    full_logits: bool = False,
 ) -> tuple[torch.Tensor, float]:
     """(summed CE / normaliser to backpropagate, the summed CE as a float for logging)."""
     targets = mb.targets.to(device)
-    keep = targets != IGNORE
     inputs = model_inputs(mb, dtype, mask_from_positions, device, segments)
-    out = model(**inputs, logits_to_keep=keep, use_cache=False)
-    loss_sum = F.cross_entropy(out.logits.float(), targets[keep], reduction="sum")
+    if full_logits:
+        keep = targets != IGNORE
+        out = model(**inputs, logits_to_keep=keep, use_cache=False)
+        loss_sum = F.cross_entropy(out.logits.float(), targets[keep], reduction="sum")
+    else:
+        loss_sum = model(**inputs, targets=targets, use_cache=False).loss
     return loss_sum / normaliser, float(loss_sum.detach())

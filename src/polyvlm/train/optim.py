@@ -1,4 +1,4 @@
-"""Per-module parameter groups, AdamW, and a warmup + cosine-to-floor schedule per group.
+"""Per-module parameter groups, AdamW, and a warmup + cosine (or warmup-stable-decay) schedule per group.
 
 Every parameter of the model belongs to exactly one module (vision tower, connector, LM); a stage
 trains some modules and freezes the rest. Each trained module is one AdamW group with its own peak
@@ -8,19 +8,28 @@ group is an assertion, not a hope.
 Schedule of a group with peak ``lr``, ``w`` warmup steps, ``T`` steps and floor ``f`` (step t from 0):
 
 - warmup, ``t < w``: ``lr * (t + 1) / (w + 1)`` (never 0, so step 0 already learns a little)
-- decay, ``t >= w``: ``lr * (f + (1 - f) * (1 + cos(pi * p)) / 2)`` with ``p = (t - w) / max(1, T - 1 - w)``,
-  so the first step after warmup runs at ``lr`` and the last step at exactly ``f * lr``.
+- cosine (``kind: cosine``), ``t >= w``: ``lr * (f + (1 - f) * (1 + cos(pi * p)) / 2)`` with
+  ``p = (t - w) / max(1, T - 1 - w)``, so the first step after warmup runs at ``lr`` and the last step
+  at exactly ``f * lr``.
+- warmup-stable-decay (``kind: wsd``, MiniCPM, Hu et al. 2024, arXiv:2404.06395; LLM-jp-4-VL trains
+  with it): ``d = max(1, ceil(decay_ratio * T))`` decay steps start at ``s = max(w, T - d)``; flat at
+  ``lr`` for ``w <= t < s``; then ``lr * (f + (1 - f) * (1 - g(p)))`` with ``p = (t - s + 1) / (T - s)``,
+  so the last step runs at exactly ``f * lr``. ``g`` is ``decay_shape``: ``linear`` ``g(p) = p``
+  (the default: what the LLM-jp and transformers' ``get_wsd_schedule`` name first) or ``1-sqrt``
+  ``g(p) = sqrt(p)`` (Hägele et al. 2024, arXiv:2405.18392, found it ahead of linear). MiniCPM's own
+  exponential decay never reaches a floor at a set step, so it is not offered.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 
 import torch
 from torch import nn
 
-from polyvlm.train.config import MODULES, StageConfig
+from polyvlm.train.config import MODULES, Schedule, StageConfig
 
 MODULE_ATTRS = {"vision": "vision_tower", "connector": "connector", "lm": "language_model"}
 
@@ -89,20 +98,48 @@ def lr_factor(step: int, total: int, warmup: int, floor: float) -> float:
     return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
+def wsd_factor(
+    step: int, total: int, warmup: int, floor: float, decay_ratio: float, shape: str = "linear"
+) -> float:
+    """The warmup-stable-decay multiplier of the peak learning rate at ``step`` (see the module docstring)."""
+    if step < warmup:
+        return (step + 1) / (warmup + 1)
+    start = max(warmup, total - max(1, math.ceil(decay_ratio * total)))
+    if step < start:
+        return 1.0
+    progress = min(1.0, (step - start + 1) / max(1, total - start))
+    decayed = math.sqrt(progress) if shape == "1-sqrt" else progress
+    return floor + (1 - floor) * (1 - decayed)
+
+
 def warmup_steps(ratio: float, total: int) -> int:
     """Warmup steps for a ratio of the stage (rounded up: a 3% warmup of 10 steps is 1 step)."""
     return math.ceil(ratio * total)
 
 
+def schedule_factor(schedule: Schedule, total: int, warmup: int) -> Callable[[int], float]:
+    """The multiplier of a group's peak learning rate as a function of the step, for ``schedule``."""
+    if schedule.kind == "wsd":
+        return partial(
+            wsd_factor,
+            total=total,
+            warmup=warmup,
+            floor=schedule.min_lr_ratio,
+            decay_ratio=schedule.decay_ratio,
+            shape=schedule.decay_shape,
+        )
+    return partial(lr_factor, total=total, warmup=warmup, floor=schedule.min_lr_ratio)
+
+
 def build_scheduler(
     optimizer: torch.optim.Optimizer, stage: StageConfig, total_steps: int
 ) -> torch.optim.lr_scheduler.LambdaLR:
-    """A LambdaLR with one warmup + cosine-to-floor lambda per group."""
+    """A LambdaLR with one lambda per group: its module's warmup, then the stage's cosine or WSD."""
     trained = stage.train.trained()
-    lambdas: list[Callable[[int], float]] = []
-    for g in optimizer.param_groups:
-        w = warmup_steps(trained[g["name"]].warmup_ratio, total_steps)
-        lambdas.append(
-            lambda t, w=w: lr_factor(t, total_steps, w, stage.schedule.min_lr_ratio)  # noqa: B023 -- bound by default
+    lambdas = [
+        schedule_factor(
+            stage.schedule, total_steps, warmup_steps(trained[g["name"]].warmup_ratio, total_steps)
         )
+        for g in optimizer.param_groups
+    ]
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambdas)
