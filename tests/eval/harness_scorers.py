@@ -41,6 +41,7 @@ def aggregate(name, items, scores, seed=0) -> MetricResult:
 
 class HarnessContains(Scorer):
     name = "harness_contains"
+    score_range = (0.0, 1.0)
 
     def score(self, items, predictions, judge=None):
         return [
@@ -54,6 +55,7 @@ class HarnessContains(Scorer):
 
 class HarnessJudge(Scorer):
     name = "harness_judge"
+    score_range = (1.0, 5.0)
     needs_judge = True
 
     def prompt_sha256s(self):

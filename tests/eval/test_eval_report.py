@@ -39,13 +39,14 @@ def test_report_across_models_escapes_and_shows_failures(tmp_path, fixtures):
     assert result.exit_code == 0, result.output
     html = html_path.read_text()
     assert "<script>alert" not in html and "&lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;" in html
-    for label in ("model-a (run1)", "model-b (run1)", "model-a (run2)"):
-        assert label in html
+    # model-a ran the task in run1 and run2: one row, the newest run shown and the other named
+    assert html.count("<tr><th>model-a</th>") == 1 and "<tr><th>model-b</th>" in html
+    assert "run run2, newest of 2 runs" in html
     assert "judge failures" in html and "<svg" in html and "by category" in html
-    ev = json.loads((tmp_path / "run1/custom/model-a/evaluation.jsonl").read_text())["harness_contains"]
+    ev = json.loads((tmp_path / "run2/custom/model-a/evaluation.jsonl").read_text())["harness_contains"]
     assert f"[{ev['details']['ci_low']:.2f}, {ev['details']['ci_high']:.2f}]" in html
     md = html_path.with_suffix(".md").read_text()
-    assert "| model-b (run1) |" in md and "⚠1 judge failures" in md
+    assert "| model-b |" in md and "⚠1 judge failures" in md and "(scale 1-5)" in md
     assert "| odd |" in md and "| plain |" in md
 
 

@@ -1,6 +1,7 @@
 """The leaderboard across models and runs, as HTML (tables, per-category breakdowns, CIs, judge failures,
-bar charts with CI whiskers, sample answers) and as Markdown. Everything a model or a dataset wrote is
-escaped: an answer is text on the page, never markup."""
+bar charts with CI whiskers, sample answers) and as Markdown. One row per model (its runs merged, the newest
+run of a task shown); each metric drawn on its own stated scale; the judge named only for judged metrics.
+Everything a model or a dataset wrote is escaped: an answer is text on the page, never markup."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from polyvlm.eval.report_data import TaskRun, collect_runs
+from polyvlm.eval.report_data import TaskRun, collect_runs, merge_runs
+from polyvlm.eval.report_scales import MetricScale, metric_scale
 from polyvlm.eval.report_svg import bar_chart
 
 __all__ = ["collect_runs", "write_reports", "render_html", "render_markdown"]
@@ -40,7 +42,21 @@ def _index(runs: list[TaskRun]) -> dict[tuple[str, str], TaskRun]:
     return {(r.label, r.task): r for r in runs}
 
 
-def _headline_html(entry: dict[str, Any] | None, failures: int) -> str:
+def _scales(runs: list[TaskRun]) -> dict[tuple[str, str], MetricScale]:
+    """Each (task, metric) column's scale, widened to every value shown in it."""
+    return {
+        (t, m): metric_scale(m, [(r.metrics.get(m) or {}).get("overall_score") for r in runs if r.task == t])
+        for t, m in _cells(runs)
+    }
+
+
+def _provenance(run: TaskRun) -> str:
+    """Which run a merged cell comes from, and how many older runs it replaced."""
+    older = f", newest of {len(run.superseded) + 1} runs" if run.superseded else ""
+    return f"run {run.run}{older}"
+
+
+def _headline_html(entry: dict[str, Any] | None, failures: int, run: TaskRun | None = None) -> str:
     if entry is None:
         return '<td class="na">—</td>'
     d = entry.get("details") or {}
@@ -55,12 +71,16 @@ def _headline_html(entry: dict[str, Any] | None, failures: int) -> str:
         else ""
     )
     warn = f'<br><span class="warn">{failures} judge failures</span>' if failures else ""
-    return f'<td class="num">{_fmt(entry.get("overall_score"))}{ci}{spread}{warn}</td>'
+    source = f'<br><span class="ci">{escape(_provenance(run))}</span>' if run else ""
+    return f'<td class="num">{_fmt(entry.get("overall_score"))}{ci}{spread}{warn}{source}</td>'
 
 
 def _leaderboard_html(runs: list[TaskRun]) -> str:
-    cells, index = _cells(runs), _index(runs)
-    head = "".join(f"<th>{escape(t)}<br><small>{escape(m)}</small></th>" for t, m in cells)
+    cells, index, scales = _cells(runs), _index(runs), _scales(runs)
+    head = "".join(
+        f"<th>{escape(t)}<br><small>{escape(m)} · {escape(scales[t, m].label())}</small></th>"
+        for t, m in cells
+    )
     rows = []
     for label in _labels(runs):
         tds = []
@@ -68,9 +88,9 @@ def _leaderboard_html(runs: list[TaskRun]) -> str:
             run = index.get((label, task))
             entry = run.metrics.get(metric) if run else None
             failures = int((run.manifest.get("judge_failures") or {}).get(metric, 0)) if run else 0
-            tds.append(_headline_html(entry, failures))
+            tds.append(_headline_html(entry, failures, run))
         rows.append(f"<tr><th>{escape(label)}</th>{''.join(tds)}</tr>")
-    return f"<table><tr><th>model (run)</th>{head}</tr>{''.join(rows)}</table>"
+    return f"<table><tr><th>model</th>{head}</tr>{''.join(rows)}</table>"
 
 
 def _task_html(task: str, runs: list[TaskRun]) -> str:
@@ -82,14 +102,16 @@ def _task_html(task: str, runs: list[TaskRun]) -> str:
             e = r.metrics.get(metric) or {}
             d = e.get("details") or {}
             bars.append((r.label, e.get("overall_score"), d.get("ci_low"), d.get("ci_high")))
-        out.append(bar_chart(f"{task} · {metric}", bars))
-        out.append(_counts_html(metric, runs))
+        scale = metric_scale(metric, [b[1] for b in bars])
+        out.append(bar_chart(f"{task} · {metric} ({scale.label()})", bars, scale))
+        out.append(_counts_html(metric, runs, scale.judged))
         out.append(_categories_html(metric, runs))
     out.append(_samples_html(runs))
     return "\n".join(out)
 
 
-def _counts_html(metric: str, runs: list[TaskRun]) -> str:
+def _counts_html(metric: str, runs: list[TaskRun], judged: bool) -> str:
+    """Scored and excluded counts per model; the judge and its failures only for a judged metric."""
     rows = []
     for r in sorted(runs, key=lambda r: r.label):
         d = (r.metrics.get(metric) or {}).get("details") or {}
@@ -100,10 +122,12 @@ def _counts_html(metric: str, runs: list[TaskRun]) -> str:
         failures = int((r.manifest.get("judge_failures") or {}).get(metric, 0))
         judge = escape(str((r.manifest.get("judge") or {}).get("spec", ""))) or "—"
         fail_cell = f'<span class="warn">{failures}</span>' if failures else "0"
-        rows.append(f"<tr><td>{escape(r.label)}</td><td class='num'>{d.get('n', '—')}</td><td>{excluded}</td>"
-                    f"<td class='num'>{fail_cell}</td><td>{judge}</td></tr>")  # fmt: skip
-    return ("<table><tr><th>model</th><th>scored</th><th>excluded (reason: items)</th><th>judge failures</th>"
-            f"<th>judge</th></tr>{''.join(rows)}</table>")  # fmt: skip
+        judge_cells = f"<td class='num'>{fail_cell}</td><td>{judge}</td>" if judged else ""
+        rows.append(f"<tr><td>{escape(r.label)}</td><td>{escape(_provenance(r))}</td>"
+                    f"<td class='num'>{d.get('n', '—')}</td><td>{excluded}</td>{judge_cells}</tr>")  # fmt: skip
+    judge_head = "<th>judge failures</th><th>judge</th>" if judged else ""
+    return ("<table><tr><th>model</th><th>from</th><th>scored</th><th>excluded (reason: items)</th>"
+            f"{judge_head}</tr>{''.join(rows)}</table>")  # fmt: skip
 
 
 def _categories_html(metric: str, runs: list[TaskRun]) -> str:
@@ -143,6 +167,7 @@ def _samples_html(runs: list[TaskRun]) -> str:
 
 def render_html(runs: list[TaskRun]) -> str:
     """The whole leaderboard page."""
+    runs = merge_runs(runs)
     by_task: dict[str, list[TaskRun]] = defaultdict(list)
     for r in runs:
         by_task[r.task].append(r)
@@ -153,7 +178,8 @@ def render_html(runs: list[TaskRun]) -> str:
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     return (
         f'<!doctype html><html><head><meta charset="utf-8"><title>polyvlm leaderboard</title><style>{CSS}</style>'
-        f"</head><body><h1>polyvlm leaderboard</h1><p>{len(by_task)} tasks, {len(_labels(runs))} model runs · "
+        f"</head><body><h1>polyvlm leaderboard</h1><p>{len(by_task)} tasks, {len(_labels(runs))} models (runs of "
+        "a model merged, the newest run of each task shown) · each metric on its own scale, stated with it · "
         f"95% bootstrap confidence intervals in brackets · generated {stamp}</p>{note}"
         f"{_leaderboard_html(runs)}{body}</body></html>"
     )
@@ -165,14 +191,18 @@ def _md(text: Any) -> str:
 
 def render_markdown(runs: list[TaskRun]) -> str:
     """The leaderboard and per-category tables as Markdown."""
-    cells, index = _cells(runs), _index(runs)
+    runs = merge_runs(runs)
+    cells, index, scales = _cells(runs), _index(runs), _scales(runs)
     lines = [
         "# polyvlm leaderboard",
         "",
-        "Headline [95% bootstrap CI]; judge failures are excluded, never 0.",
+        "Headline [95% bootstrap CI] (the run it comes from); each metric on its own scale; judge failures are "
+        "excluded, never 0. Runs of a model are merged: the newest run of each task is shown.",
         "",
     ]
-    lines.append("| model (run) | " + " | ".join(f"{_md(t)} / {_md(m)}" for t, m in cells) + " |")
+    lines.append(
+        "| model | " + " | ".join(f"{_md(t)} / {_md(m)} ({scales[t, m].label()})" for t, m in cells) + " |"
+    )
     lines.append("|---" * (len(cells) + 1) + "|")
     for label in _labels(runs):
         row = []
@@ -190,7 +220,10 @@ def render_markdown(runs: list[TaskRun]) -> str:
             )
             failures = int((run.manifest.get("judge_failures") or {}).get(metric, 0)) if run else 0
             row.append(
-                _fmt(e.get("overall_score")) + ci + (f" ⚠{failures} judge failures" if failures else "")
+                _fmt(e.get("overall_score"))
+                + ci
+                + (f" ⚠{failures} judge failures" if failures else "")
+                + f" ({_md(_provenance(run))})"
             )
         lines.append(f"| {_md(label)} | " + " | ".join(row) + " |")
     for task in sorted({r.task for r in runs}):

@@ -1,5 +1,5 @@
 """What a leaderboard shows, read back from run directories: every DIR/<task>/<model>/evaluation.jsonl with
-its manifest and a few predictions."""
+its manifest and a few predictions; runs of one model merged into one row."""
 
 from __future__ import annotations
 
@@ -15,21 +15,38 @@ from polyvlm.eval.answer_files import read_json_lines
 class TaskRun:
     """One task answered by one model in one run directory."""
 
-    run: str  # the run directory's name (runs of one model in two directories stay apart)
+    run: str  # the run directory's name
     task: str
     model: str
     metrics: dict[str, dict[str, Any]]  # metric -> {overall_score, details}
     manifest: dict[str, Any] = field(default_factory=dict)
     samples: list[dict[str, Any]] = field(default_factory=list)
+    superseded: list[str] = field(default_factory=list)  # older runs of the same model and task, by name
 
     @property
     def label(self) -> str:
-        """How the model is named in the leaderboard."""
-        return f"{self.model} ({self.run})"
+        """How the model is named in the leaderboard: one row per model, whichever runs its tasks came from."""
+        return self.model
 
     def judge_failures(self) -> int:
         """Items a judge failed on, over all metrics and judge runs."""
         return sum(int(v) for v in (self.manifest.get("judge_failures") or {}).values())
+
+
+def merge_runs(runs: list[TaskRun]) -> list[TaskRun]:
+    """One entry per (model, task): the newest run's (by its manifest's `finished`, then the run's name);
+    the runs it replaces are named in its `superseded`, so a model evaluated in several runs is one row."""
+    by_key: dict[tuple[str, str], list[TaskRun]] = {}
+    for r in runs:
+        by_key.setdefault((r.model, r.task), []).append(r)
+    merged = []
+    for group in by_key.values():
+        group.sort(key=lambda r: (str(r.manifest.get("finished") or ""), r.run))
+        newest = group[-1]
+        older = [name for r in group[:-1] for name in (r.run, *r.superseded)]
+        merged.append(TaskRun(newest.run, newest.task, newest.model, newest.metrics, newest.manifest,
+                              newest.samples, sorted(set(older + newest.superseded))))  # fmt: skip
+    return sorted(merged, key=lambda r: (r.task, r.model))
 
 
 def _read_samples(path: Path, n: int) -> list[dict[str, Any]]:

@@ -40,6 +40,9 @@ class Scorer:
 
     name: ClassVar[str] = ""
     needs_judge: ClassVar[bool] = False
+    # the range the headline lives on, so a leaderboard draws each metric on its own scale (a judge's 4 on
+    # 1-5 is not a full bar); most headlines are percentages
+    score_range: ClassVar[tuple[float, float]] = (0.0, 100.0)
 
     def score(
         self,

@@ -42,6 +42,7 @@ class VilaJudge(JudgeScorer):
     """The 1-5 LLM judge of LLM-jp-3 VILA; `run` makes repeated judgings distinct requests."""
 
     name: ClassVar[str] = "llm_judge_vila"
+    score_range: ClassVar[tuple[float, float]] = (1.0, 5.0)
     max_tokens: ClassVar[int] = 256
 
     def __init__(self, run: int = 0, prompt: str = "vila_judge", prompt_dir: str = "") -> None:

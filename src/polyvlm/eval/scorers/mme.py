@@ -72,6 +72,7 @@ class MME(ItemwiseScorer):
     """MME's acc + acc+ per category and its perception / cognition totals."""
 
     name: ClassVar[str] = "mme"
+    score_range: ClassVar[tuple[float, float]] = (0.0, 2000.0)  # the perception total; cognition is 0-800
 
     def __init__(self, headline: str = "perception") -> None:
         if headline not in ("perception", "cognition", "total"):
