@@ -13,7 +13,8 @@ from polyvlm.eval.scorer import SCORERS
 
 NAMES = {
     "rougel", "llm_judge_vila", "heron_judge", "llava_judge", "exact_match", "relaxed_match",
-    "substring_match", "anls", "yes_no", "choice", "circular", "mme", "pope", "mtvqa",
+    "substring_match", "anls", "yes_no", "choice", "circular", "mme", "pope", "mtvqa", "vqa_accuracy", "mmmu",
+    "count_match",
 }  # fmt: skip
 
 
