@@ -6,7 +6,7 @@
   marks, each tested on the input) and `processDigitArticle` (a `manualMap.setdefault` per word, articles,
   contractions) of every human answer and the result when the humans disagree; the leave-one-out
   `otherGTAns` lists built by dict comparison; `min(1, matches / 3)` summed and divided. The result is
-  normalised first with the same two functions, as the evaluation server prepares a submission.
+  normalised first with the same two functions (a raw model answer is no prepared submission).
 - ANLS: the definition of Biten et al. (ST-VQA / DocVQA) as the `anls` package (PyPI, 0.0.2) and the
   DocVQA evaluation compute it: lower-case and whitespace-collapsed strings, a pure-Python Levenshtein
   dynamic programme, `1 - NL` when `NL < 0.5` else 0, the best over the references.

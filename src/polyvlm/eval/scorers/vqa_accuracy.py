@@ -11,7 +11,8 @@ Normalisation (`normalize_vqa`, the official `processPunctuation` then `processD
 digit-comma-digit, else replaced by a space; a period not followed by a digit is deleted (at most 32, as
 the official call passes re.UNICODE where the count goes); lower-case; number words none/zero…ten become
 digits; the articles a/an/the go; apostrophe-less contractions are restored ("dont" → "don't").
-As the evaluation server prepares a submission, the prediction is normalised; then, as `vqaEval.py`
+The prediction is normalised first (a raw model answer, unlike a challenge submission, is not; lmms-eval
+likewise processes it), then, as `vqaEval.py`
 does, newlines and tabs become spaces and the human answers are normalised (and the prediction once
 more) only when the humans disagree: where all agree, their answer is compared as given.
 Headline: mean × 100 with a bootstrap 95 % CI.
