@@ -90,6 +90,9 @@ class SourceConfig(_Strict):
     """the split of an HF dataset"""
     limit: int | None = Field(None, gt=0)
     """read at most this many samples"""
+    epochs: float | None = Field(None, gt=0)
+    """passes over this source in the stage (then every source of the stage gives epochs, none a rate,
+    and the stage neither steps nor epochs: its length follows from the sources' sizes)"""
 
     @property
     def is_text_only(self) -> bool:
@@ -111,7 +114,29 @@ class DataConfig(_Strict):
     max_tiles: int | None = Field(None, gt=0)
     """tile budget per image (default: the processor's)"""
     num_workers: int = Field(0, ge=0)
-    """dataloader worker processes that decode, tile and tokenise"""
+    """dataloader worker processes that read records by position, decode, tile and tokenise"""
+    shuffle_window: int = Field(1 << 16, gt=0)
+    """samples of a source shuffled together (windows in a shuffled order, then within each window)"""
+
+    @model_validator(mode="after")
+    def _passes(self) -> DataConfig:
+        given = [s.epochs is not None for s in self.sources]
+        if any(given) and not all(given):
+            raise ValueError("give epochs for every source of the stage, or for none")
+        if all(given) and (rated := [s.name for s in self.sources if "rate" in s.model_fields_set]):
+            raise ValueError(
+                f"sources counted in epochs take their rates from their sizes; drop rate of {rated}"
+            )
+        if all(given) and self.text_only_share is not None:
+            raise ValueError(
+                "sources counted in epochs take their shares from their sizes; drop text_only_share"
+            )
+        return self
+
+    @property
+    def per_source_epochs(self) -> bool:
+        """Whether the sources give their own epochs (the stage's length follows from them)."""
+        return self.sources[0].epochs is not None
 
 
 class StageConfig(_Strict):
@@ -137,7 +162,10 @@ class StageConfig(_Strict):
 
     @model_validator(mode="after")
     def _length(self) -> StageConfig:
-        if (self.steps is None) == (self.epochs is None):
+        if self.data.per_source_epochs:
+            if self.steps is not None or self.epochs is not None:
+                raise ValueError("the sources give epochs: the stage's length follows; drop steps / epochs")
+        elif (self.steps is None) == (self.epochs is None):
             raise ValueError("give exactly one of steps or epochs")
         if self.global_batch_size % self.micro_batch_size:
             raise ValueError(

@@ -15,13 +15,14 @@ from collections import Counter
 
 from polyvlm.core.errors import RecipeError
 from polyvlm.train.data.sources import LoadedSource, describe_drops
+from polyvlm.train.data.stream import SourceIndex
 
 MIN_SAMPLES = 100
 """samples a stage must have seen before a share is judged mid-stage (a few early failures are noise)"""
 EXAMPLES_PER_REASON = 3
 
 
-def check_source_drops(loaded: LoadedSource, max_share: float, where: str) -> None:
+def check_source_drops(loaded: LoadedSource | SourceIndex, max_share: float, where: str) -> None:
     """Stop when more than ``max_share`` of a source's records could not be read as samples."""
     dropped = sum(loaded.dropped.values())
     if dropped and dropped / loaded.read > max_share:

@@ -1,7 +1,7 @@
 """The training loop: stages in order, each a plan of global batches run as accumulated micro-batches.
 
-Per stage: read the sources, draw the whole mixture plan (cheap: indices only), freeze what does not
-train, build AdamW + schedules, wrap for DDP / FSDP2 / DeepSpeed, then for every step: this rank's
+Per stage: index the sources (cached: a restart reads no record to find its place), set up the mixture
+(drawn one global batch at a time, as the dataloader asks), freeze what does not train, build AdamW + schedules, wrap for DDP / FSDP2 / DeepSpeed, then for every step: this rank's
 micro-batches from the dataloader, the global batch's supervised-token count (all-reduced), backward
 of each micro-batch (gradient sync on the last only), clipping, the optimiser and scheduler steps, a
 log line, and a checkpoint every ``checkpoint_every`` steps and at the stage's end. Started again on
@@ -12,10 +12,12 @@ optimiser, schedules and generator states, so the losses that follow are the uni
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -32,9 +34,10 @@ from polyvlm.train.checkpoint import (
     save_model_dir,
 )
 from polyvlm.train.config import StageConfig, TrainConfig
-from polyvlm.train.data.loader import MicroBatches, micro_batch_loader, rank_plan
+from polyvlm.train.data.loader import MicroBatches, PlanSampler, micro_batch_loader
 from polyvlm.train.data.mixture import Mixture, source_probabilities
-from polyvlm.train.data.sources import load_source
+from polyvlm.train.data.sources import describe_drops
+from polyvlm.train.data.stream import StreamSource, source_index
 from polyvlm.train.deepspeed_engine import initialize, stage_config, zero_stage
 from polyvlm.train.distributed import (
     DistContext,
@@ -58,47 +61,59 @@ from polyvlm.train.segment_attention import SEGMENTS, use_lm_attention
 
 @dataclass
 class StagePlan:
-    """A stage's data, ready to run: the loaded sources, the global batches and the mixture after each."""
+    """A stage's data, ready to stream: its sources by position, its length and its mixture's start."""
 
-    sources: list
-    batches: list[list[tuple[int, int]]]
-    mixture_states: list[dict]
+    sources: list[StreamSource]
+    steps: int
+    make_mixture: Callable[[], Mixture]
+    """a fresh mixture at the stage's first step"""
     counts: dict[str, dict]
     """per source: files' records read, samples kept, records dropped by reason (data.json)"""
 
 
+def stage_passes(stage: StageConfig, sizes: list[int]) -> list[int] | None:
+    """Samples of each source in the stage when it is counted in passes (epochs), else None (rates)."""
+    data = stage.data
+    if data.per_source_epochs:
+        return [max(1, round(s.epochs * n)) for s, n in zip(data.sources, sizes, strict=True)]  # type: ignore[operator]
+    rated = any("rate" in s.model_fields_set for s in data.sources) or data.text_only_share is not None
+    if stage.epochs is not None and not rated:  # a stage's epochs are passes over each source
+        return [max(1, round(stage.epochs * n)) for n in sizes]
+    return None
+
+
 def plan_stage(config: TrainConfig, si: int, seed: int) -> StagePlan:
-    """Load the stage's sources (each within the failure share) and draw its whole mixture plan."""
+    """Index the stage's sources (each within the failure share) and set up its mixture."""
     stage = config.stages[si]
-    loaded = [load_source(s) for s in stage.data.sources]
-    for k, source in enumerate(loaded):
+    indexes = [source_index(s) for s in stage.data.sources]
+    for k, index in enumerate(indexes):
         where = config.line_of("stages", si, "data", "sources", k, "path")
-        check_source_drops(source, config.max_failed_share, where)
-    sizes = [len(s.samples) for s in loaded]
-    try:
-        p = source_probabilities(
-            [s.rate for s in stage.data.sources],
-            [s.is_text_only for s in stage.data.sources],
-            stage.data.text_only_share,
-        )
-    except ValueError as e:
-        raise RecipeError(f"stage {stage.name!r}: {e}") from None
-    total = stage.steps or max(1, math.ceil(stage.epochs * sum(sizes) / stage.global_batch_size))
-    mixture = Mixture(sizes, p, stage.global_batch_size, seed, int(stage.data.single_source_fraction * total))
-    batches, states = [], []
-    for _ in range(total):
-        batches.append(mixture.next_batch())
-        states.append(mixture.state_dict())
+        check_source_drops(index, config.max_failed_share, where)
+        if not len(index):
+            raise RecipeError(f"{where}: source {index.config.name!r}: no usable sample in {index.config.path!r}: "
+                              f"{describe_drops(index)}")  # fmt: skip
+    sizes = [len(i) for i in indexes]
+    passes = stage_passes(stage, sizes)
+    if passes is not None:
+        p = [n / sum(passes) for n in passes]
+        total = max(1, math.ceil(sum(passes) / stage.global_batch_size))
+    else:
+        try:
+            p = source_probabilities(
+                [s.rate for s in stage.data.sources],
+                [s.is_text_only for s in stage.data.sources],
+                stage.data.text_only_share,
+            )
+        except ValueError as e:
+            raise RecipeError(f"stage {stage.name!r}: {e}") from None
+        total = stage.steps or max(1, math.ceil(stage.epochs * sum(sizes) / stage.global_batch_size))
+    make = functools.partial(Mixture, sizes, p, stage.global_batch_size, seed,
+                             int(stage.data.single_source_fraction * total), passes, stage.data.shuffle_window)  # fmt: skip
     counts = {
-        s.config.name: {
-            "path": s.config.path,
-            "read": s.read,
-            "samples": len(s.samples),
-            "dropped": dict(s.dropped),
-        }
-        for s in loaded
+        i.config.name: {"path": i.config.path, "read": i.read, "samples": len(i), "dropped": dict(i.dropped)}
+        for i in indexes
     }
-    return StagePlan([s.samples for s in loaded], batches, states, counts)
+    return StagePlan([StreamSource(i) for i in indexes], total, make, counts)
 
 
 def train(config: TrainConfig, config_text: str, resume: bool = True, progress: bool = True) -> str:
@@ -134,7 +149,7 @@ def _train(config: TrainConfig, config_text: str, ctx: DistContext, resume: bool
     for si, stage in enumerate(config.stages):
         seed = stage.seed if stage.seed is not None else config.seed + si
         plan = plan_stage(config, si, seed)
-        total = len(plan.batches)
+        total = plan.steps
         data_report[stage.name] = {"steps": total, "samples_planned": total * stage.global_batch_size,
                                    "sources": plan.counts}  # fmt: skip
         if ctx.is_main:
@@ -208,7 +223,7 @@ def _run_stage(
     progress: bool,
 ) -> torch.nn.Module:
     """Train one stage; returns the model as wrapped for it (DDP / FSDP2 module or DeepSpeed engine)."""
-    total = len(plan.batches)
+    total = plan.steps
     per_step = stage.micro_batch_size * ctx.world
     if stage.global_batch_size % per_step:
         raise RecipeError(
@@ -236,20 +251,32 @@ def _run_stage(
         ds_config = stage_config(stage, accumulation, ctx.world, config.precision == "bf16")
         wrapped = initialize(model, optimizer, scheduler, ds_config)
     start = 0
+    mixture = (
+        plan.make_mixture()
+    )  # advanced step by step beside the loader: its state is what checkpoints store
     if ckpt is not None:
         load_training_state(optimizer, scheduler, ckpt, ctx, wrapped)
         start = ckpt.step
-        if ckpt.meta["mixture"] != (plan.mixture_states[start - 1] if start else None):
-            raise RecipeError(f"{ckpt.path}: its data position does not match this config's plan")
+        try:  # the position itself: resume seeks there, reading nothing before it
+            mixture.load_state_dict(ckpt.meta["mixture"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise RecipeError(
+                f"{ckpt.path}: its data position does not match this config's sources: {e}"
+            ) from None
+        if mixture.step != start:
+            raise RecipeError(
+                f"{ckpt.path}: its data position is step {mixture.step}, its weights step {start}"
+            )
     trained = stage.train.trained()
-    rp = rank_plan(plan.batches, ctx.rank, ctx.world, stage.micro_batch_size)
     # A sharded vision tower (FSDP2, ZeRO-3) all-gathers its weights in forward, trained or frozen: a rank
     # holding only text must run it too (dummy image, zero weight), or the other ranks wait for it forever
     sharded = ctx.world > 1 and (ctx.strategy == "fsdp2" or (deepspeed and zero_stage(wrapped) == 3))
     needs_vision = sharded or bool({"vision", "connector"} & set(trained))
-    dataset = MicroBatches(rp, plan.sources, processor, stage.data.max_length, stage.data.packing,
+    dataset = MicroBatches(plan.sources, processor, stage.data.max_length, stage.data.packing,
                            stage.data.max_tiles, needs_vision=needs_vision)  # fmt: skip
-    batches = iter(micro_batch_loader(dataset, stage.data.num_workers, start * rp.accumulation))
+    sampler = PlanSampler(plan.make_mixture, mixture.state_dict() if start else None, total - start,
+                          ctx.rank, ctx.world, stage.micro_batch_size)  # fmt: skip
+    batches = iter(micro_batch_loader(dataset, sampler, stage.data.num_workers))
     dtype = torch.bfloat16 if config.precision == "bf16" else torch.float32
     autocast = (  # DeepSpeed casts the model to bf16 itself (its JSON's bf16.enabled)
         torch.autocast(ctx.device.type, dtype=torch.bfloat16)
@@ -262,7 +289,8 @@ def _run_stage(
     bar = tqdm(range(start, total), desc=stage.name, disable=not (progress and ctx.is_main), unit="step")
     for step in bar:
         t0 = time.perf_counter()
-        mbs = [next(batches) for _ in range(rp.accumulation)]
+        mbs = [next(batches) for _ in range(accumulation)]
+        mixture.next_batch()  # the loader drew this batch ahead: the state after it is the checkpoint's
         n_global = all_reduce_sum(sum(mb.supervised for mb in mbs), ctx)
         # DDP and FSDP average gradients over ranks: scale back up so every supervised token weighs 1/N
         normaliser = max(n_global, 1.0) / ctx.world
@@ -318,7 +346,7 @@ def _run_stage(
         # before the checkpoint: a stage past the failure share saves neither a checkpoint nor a model
         gate.check(final=step + 1 == total)
         if (step + 1) % config.checkpoint_every == 0 or step + 1 == total:
-            meta = {"stage_name": stage.name, "total_steps": total, "mixture": plan.mixture_states[step],
+            meta = {"stage_name": stage.name, "total_steps": total, "mixture": mixture.state_dict(),
                     "packer": {"carried": []}, "config": config.model_dump(mode="json")}  # fmt: skip
             save_checkpoint(
                 config.out_dir,

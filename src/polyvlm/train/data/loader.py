@@ -1,8 +1,10 @@
-"""This rank's micro-batches, step by step: the mixture's plan, decoded, tiled and tokenised in workers.
+"""This rank's micro-batches, step by step: the mixture's plan, read, decoded, tiled and tokenised in workers.
 
-The plan (which samples each micro-batch holds) is computed in the main process from the mixture, the
-same on every rank; a DataLoader over it (map-style, so workers never change the order) does the
-expensive part. A sample that cannot train (too long, no supervised token, an unreadable image) is
+Which samples each micro-batch holds (source, position: a few integers) is decided in the main process
+from the mixture, step by step as the loader asks for more, the same on every rank; a map-style
+DataLoader is handed those slot lists as its indices (``PlanSampler``), so workers only read records by
+position and tokenise, and the order never depends on how many workers there are. Nothing is planned
+ahead beyond the loader's prefetch. A sample that cannot train (too long, no supervised token, an unreadable image) is
 dropped from its micro-batch with its id and reason ("<kind>: <detail>", the kind counted by the loop's
 failure gate), which the loop writes to errors.jsonl.
 
@@ -14,13 +16,14 @@ collectives and DDP / FSDP do not wait forever on a text-only rank.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from PIL import Image
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
+from polyvlm.train.data.mixture import Mixture
 from polyvlm.train.data.packing import MicroBatch, collate
 from polyvlm.train.data.sample import IMAGE_MARK, Segment, TrainSample
 from polyvlm.train.data.tokenize import NoSupervisedTokens, TokenizedSample, TooLong, tokenize_sample
@@ -54,20 +57,45 @@ def rank_plan(global_batches: list[list[tuple[int, int]]], rank: int, world: int
     return RankPlan(out, accumulation)
 
 
+Slot = tuple[int, int]
+"""(source, position) of one sample"""
+
+
+def rank_micro_batches(
+    mixture: Mixture, steps: int, rank: int, world: int, micro: int
+) -> Iterator[list[Slot]]:
+    """The next ``steps`` global batches of ``mixture`` (advanced), as this rank's micro-batches in order."""
+    for _ in range(steps):
+        mine = mixture.next_batch()[rank::world]
+        yield from (mine[i : i + micro] for i in range(0, len(mine), micro))
+
+
+class PlanSampler(Sampler):
+    """The DataLoader's indices: this rank's micro-batch slot lists from a mixture state on, drawn lazily."""
+
+    def __init__(self, make_mixture, state: dict | None, steps: int, rank: int, world: int, micro: int):
+        self.make_mixture, self.state, self.steps = make_mixture, state, steps
+        self.rank, self.world, self.micro = rank, world, micro
+
+    def __iter__(self) -> Iterator[list[Slot]]:
+        mixture = self.make_mixture()
+        if self.state is not None:
+            mixture.load_state_dict(self.state)
+        return rank_micro_batches(mixture, self.steps, self.rank, self.world, self.micro)
+
+
 class MicroBatches(Dataset):
-    """Item i: micro-batch i of a RankPlan, tokenised and laid out (packed or padded)."""
+    """Item ``slots``: those samples read by position, tokenised and laid out (packed or padded) as one micro-batch."""
 
     def __init__(
         self,
-        plan: RankPlan,
-        sources: list[list[TrainSample]],
+        sources: Sequence[Sequence[TrainSample]],
         processor,
         max_length: int,
         packing: bool,
         max_tiles: int | None,
         needs_vision: bool,
     ):
-        self.plan = plan
         self.sources = sources
         self.processor = processor
         self.max_length = max_length
@@ -75,9 +103,6 @@ class MicroBatches(Dataset):
         self.max_tiles = max_tiles
         self.needs_vision = needs_vision
         self._dummy: TokenizedSample | None = None
-
-    def __len__(self) -> int:
-        return len(self.plan.micro_batches)
 
     def dummy(self) -> TokenizedSample:
         """The tokenised dummy image sample (made once per worker)."""
@@ -87,10 +112,16 @@ class MicroBatches(Dataset):
             )
         return self._dummy
 
-    def __getitem__(self, i: int) -> MicroBatch:
+    def __getitem__(self, slots: list[Slot]) -> MicroBatch:
         samples, dropped = [], {}
-        for source, index in self.plan.micro_batches[i]:
-            sample = self.sources[source][index]
+        for source, index in slots:
+            try:
+                sample = self.sources[source][index]
+            except (OSError, ValueError) as e:  # a shard that changed or went away since it was indexed
+                dropped[f"{getattr(self.sources[source], 'name', source)}:{index}"] = (
+                    f"unreadable sample: {type(e).__name__}: {e}"
+                )
+                continue
             try:
                 samples.append(tokenize_sample(sample, self.processor, self.max_length, self.max_tiles))
             except NoSupervisedTokens as e:
@@ -109,13 +140,14 @@ def _as_is(item):
     return item
 
 
-def micro_batch_loader(dataset: MicroBatches, num_workers: int, start: int = 0) -> DataLoader:
-    """Micro-batches from index ``start`` on, in order, built in ``num_workers`` processes."""
-    subset = torch.utils.data.Subset(dataset, range(start, len(dataset)))
+def micro_batch_loader(
+    dataset: MicroBatches, plan: Sampler | Sequence[list[Slot]], num_workers: int
+) -> DataLoader:
+    """The micro-batches of ``plan`` (slot lists), in order, built in ``num_workers`` processes."""
     return DataLoader(
-        subset,
+        dataset,
         batch_size=None,
-        shuffle=False,
+        sampler=plan,
         num_workers=num_workers,
         collate_fn=_as_is,
         persistent_workers=False,
