@@ -45,6 +45,7 @@ from polyvlm.synth.prompt_data import load_prompt_data
 from polyvlm.synth.prompt_files import PromptNotFound
 from polyvlm.synth.qa_blocks import parse_qa_blocks, strip_answer_label
 from polyvlm.synth.vqa_to_conv import VqaToConv
+from synth_answers import scripted_answer
 
 SYNTH = "examples/data/synth"
 PHOTOS = "examples/data/photos"
@@ -231,7 +232,11 @@ def test_detail_answer_gets_an_instruction_from_the_list():
 
 
 def test_read_coco_captions_one_sample_per_image(tmp_path):
-    out = list(ReadCocoCaptions(license="CC-BY-4.0").read(f"{SYNTH}/captions_boxes_coco2014_val_80.jsonl"))
+    out = list(
+        ReadCocoCaptions(license="CC-BY-4.0", require_image=False).read(
+            f"{SYNTH}/captions_boxes_coco2014_val_80.jsonl"
+        )
+    )
     assert len(out) == 80 and all(isinstance(s, Sample) for s in out)
     suitcases = next(s for s in out if s.id == "000000441147")
     assert suitcases.images[0].path == f"{SYNTH}/000000441147.jpg"
@@ -245,13 +250,26 @@ def test_read_coco_captions_one_sample_per_image(tmp_path):
         '{"id": "2", "image": "2.jpg", "captions": []}\n'
         '{"id": "3", "image": "3.jpg", "captions": ["x"], "instances": [{"category": "cat", "bbox": [0, 0, 2, 1]}]}\n'
     )
-    got = list(ReadCocoCaptions(images_dir="/imgs").read(str(bad)))
+    got = list(ReadCocoCaptions(images_dir="/imgs", require_image=False).read(str(bad)))
     assert got[0].images[0].path == "/imgs/1.jpg" and got[0].metadata["instances"] == []
     assert [(i.reason, i.kind) for i in got[1:]] == [
         ("bad_json", "error"),
         ("bad_coco_row", "error"),
         ("bad_coco_row", "error"),
     ]
+    # by default a row whose image is not there is refused before a model writes about it
+    (tmp_path / "1.jpg").write_bytes(b"")
+    two = tmp_path / "two.jsonl"
+    two.write_text(
+        '{"id": "1", "image": "1.jpg", "captions": ["a cat"]}\n{"id": "4", "image": "4.jpg", "captions": ["a dog"]}\n'
+    )
+    here, missing = ReadCocoCaptions().read(str(two))
+    assert isinstance(here, Sample) and here.images[0].path == str(tmp_path / "1.jpg")
+    assert (missing.reason, missing.kind, missing.detail) == (
+        "image_missing",
+        "error",
+        f"{two}:2: {tmp_path / '4.jpg'}",
+    )
 
 
 def test_read_vqa_groups_an_images_pairs_in_file_order(tmp_path):
@@ -360,7 +378,7 @@ def test_decontaminate_by_id_against_llava_bench_questions():
         eval_set="llava-bench-coco", files=[f"{SYNTH}/qa90_questions_ja.jsonl"], max_distance=-1
     )
     step.check()
-    coco = list(ReadCocoCaptions().read(f"{SYNTH}/captions_boxes_coco2014_val_80.jsonl"))
+    coco = list(ReadCocoCaptions(require_image=False).read(f"{SYNTH}/captions_boxes_coco2014_val_80.jsonl"))
     verdicts = [step.apply(s) for s in coco]
     dropped = [v for v in verdicts if isinstance(v, Drop)]
     assert len(dropped) == 30 and {d.reason for d in dropped} == {"contaminated:id"}  # qa90 covers 30 images
@@ -448,7 +466,11 @@ CONVERSATION = "Q: スーツケースは何個ありますか？\nA: 2個です�
 
 
 def _instruct_samples():
-    coco = list(ReadCocoCaptions(license="CC-BY-4.0").read(f"{SYNTH}/captions_boxes_coco2014_val_80.jsonl"))
+    coco = list(
+        ReadCocoCaptions(license="CC-BY-4.0", require_image=False).read(
+            f"{SYNTH}/captions_boxes_coco2014_val_80.jsonl"
+        )
+    )
     return [s for r in coco[:2] for s in InstructTasks().expand(r)]
 
 
@@ -579,19 +601,6 @@ def test_generator_params_are_validated():
 # ---- end to end: one recipe, generators 1-3, against the real OpenAI-compatible server ----------------------
 
 
-def _scripted_answer(prompt: str, body: dict) -> str:
-    """What the test server writes: the format each generator asks for, derived from the prompt."""
-    h = hashlib.sha256(prompt.encode()).hexdigest()[:8]
-    system = next((m["content"] for m in body["messages"] if m["role"] == "system"), "")
-    if "質問を一つ作り" in system:
-        return f"Q: この場面で何が起きていると考えられますか？（{h}）\nA: 理由を順に説明します。{h}"
-    if "詳しく説明" in system:
-        return f"画像には二つの物が写っています。{h}"
-    if "会話" in system or "<image>" in prompt:
-        return f"Q: 何が写っていますか？\nA: {h} が写っています。\n===\nQ: いくつありますか？\nA: 2つです。"
-    return f"answer {h}"
-
-
 def _ja_instruct_recipe(tmp_path, server_url: str, output: str) -> str:
     coco_rows = open(f"{SYNTH}/captions_boxes_coco2014_val_80.jsonl", encoding="utf-8").read().splitlines()
     eval_ids = load_eval_set("llava-bench-coco", (f"{SYNTH}/qa90_questions_ja.jsonl",), ()).ids
@@ -613,7 +622,7 @@ def _ja_instruct_recipe(tmp_path, server_url: str, output: str) -> str:
         f"""
 name: ja-instruct-test
 inputs:
-  - {{path: "{captions}", reader: read_coco_captions, params: {{license: CC-BY-4.0}}}}
+  - {{path: "{captions}", reader: read_coco_captions, params: {{license: CC-BY-4.0, require_image: false}}}}
   - {{path: "{photos}", reader: read_images, params: {{license: Apache-2.0}}}}
   - {{path: {SYNTH}/vqa_ja.jsonl, reader: read_vqa, params: {{images_dir: examples/data, license: Apache-2.0}}}}
 steps:
@@ -640,7 +649,7 @@ def test_recipe_runs_generators_1_to_3_against_a_real_http_server(tmp_path, monk
     from polyvlm.core.recipe import load_recipe
     from polyvlm.engine.run import run_recipe
 
-    monkeypatch.setattr(fake_openai_server, "answer_text", _scripted_answer)
+    monkeypatch.setattr(fake_openai_server, "answer_text", scripted_answer)
     with fake_openai_server.FakeOpenAIServer() as server:
         stats = run_recipe(load_recipe(_ja_instruct_recipe(tmp_path, server.url, "run1")), progress=False)
         first = server.stats()
@@ -706,7 +715,7 @@ def test_llava_instruct_with_the_embedded_smollm2_model(tmp_path):
     )
     step = LlavaInstruct(client=spec, language="en")
     step.check()
-    (image, *_) = ReadCocoCaptions().read(f"{SYNTH}/captions_boxes_coco2014_val_80.jsonl")
+    (image, *_) = ReadCocoCaptions(require_image=False).read(f"{SYNTH}/captions_boxes_coco2014_val_80.jsonl")
     # one request (the shortest prompt): on two shared cores a SmolLM2 call takes seconds
     out = step.apply_batch(InstructTasks(types=["detail"]).expand(image))
     assert len(out) == 1 and step.metrics()["calls"] == 1

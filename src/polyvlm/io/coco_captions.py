@@ -24,6 +24,9 @@ class ReadCocoCaptionsParams(Params):
     """folder the `image` names are relative to (empty: the folder of the JSONL file)"""
     license: str = ""
     """licence of the captions and images, recorded in every sample's provenance (COCO: CC-BY-4.0)"""
+    require_image: bool = True
+    """a row whose image file does not exist is a counted error (image_missing), before any model is paid
+    to write about it: a conversation about an image training cannot open is lost at the next joint"""
 
 
 def coco_row_problem(row: Any) -> str:
@@ -74,9 +77,13 @@ class ReadCocoCaptions(ReadStep):
                     yield ReadIssue("error", "bad_coco_row", f"{path}:{lineno}: {problem}", start)
                     continue
                 image_id = str(row.get("id") or os.path.splitext(row["image"])[0])
+                image_path = os.path.join(images_dir, row["image"])
+                if self.params.require_image and not os.path.isfile(image_path):
+                    yield ReadIssue("error", "image_missing", f"{path}:{lineno}: {image_path}", start)
+                    continue
                 yield Sample(
                     id=image_id,
-                    images=[ImageRef(path=os.path.join(images_dir, row["image"]))],
+                    images=[ImageRef(path=image_path)],
                     task="captions",
                     metadata={
                         "image_id": image_id,
