@@ -13,7 +13,7 @@ JA_PAGES := examples/data/ja-pages examples/data/html/*.jp.* examples/data/html/
 EU_PAGES := examples/data/eu-pages examples/data/html/trafilatura__franceculture.fr.idees.html \
 	examples/data/html/trafilatura__spiegel.de.albtraum.html
 
-.PHONY: setup lock crawls demo test lint bench clean
+.PHONY: setup lock crawls demo loop test lint bench clean
 
 $(STAMP): pyproject.toml $(LOCK) scripts/system-packages.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (set PYTHON=... to another 3.11+ interpreter)"; exit 1; }
@@ -57,6 +57,11 @@ crawls: $(JA_CRAWL) $(EU_CRAWL)
 demo: $(STAMP) crawls
 	$(VENV)/bin/polyvlm run recipes/demo.yaml --fresh
 	$(VENV)/bin/polyvlm run recipes/ja-pairs.yaml --fresh
+
+# the whole loop on the bundled data: five recipes -> two training stages -> evaluation -> leaderboard,
+# with the count at every joint (docs/loop.md); exits non-zero when a joint loses data
+loop: $(STAMP) crawls
+	$(VENV)/bin/python examples/loop.py
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q
