@@ -4,13 +4,15 @@ All on one core (the process and the browser it starts are pinned to one CPU; th
 1. render_pages: the text of the real Japanese pages in examples/data/ja-pages rendered by headless
    Chromium (800 x 1000, the four layouts drawn per document), screenshot and ground truth included;
 2. synth_ocr: the same documents drawn synthdog-style (768 x 768, augmentations, PNG/JPEG encoding);
+   render_charts (matplotlib 800 x 600, every kind in turn: data, draw, mark boxes, PNG, QA) and
+   render_tables (Chromium 800 x 600: merged headers, cell boxes, screenshot, QA) from seeded topics;
 3. ocr_gate on both: every ground-truth line cropped and read by PP-OCRv5, pages/s and lines/s;
 4. read_pdf at 144 DPI over the bundled PDFs (tests/data/pdf) and, when present, shared/data/pdf: pages/s
    with text layer and PNG encoding, and pdfium's rasterisation alone.
 The goal: the OCR gate, not rendering, is the slowest stage. Figures only, no asserts (the machine is
 shared); record them in docs/BENCHMARKS.md.
 
-Run: .venv/bin/python benchmarks/render.py [--docs 16] [--repeat 2]
+Run: .venv/bin/python benchmarks/render.py [--docs 16] [--repeat 2] [--charts 48]
 """
 
 from __future__ import annotations
@@ -51,12 +53,30 @@ def timed(label: str, fn, items: list) -> tuple[list, float]:
     return out, rate
 
 
+def charts_and_tables(n: int) -> tuple[float, float]:
+    """Charts and tables per second from seeded topics (one chart or table per seed record)."""
+    from polyvlm.core.records import Document
+    from polyvlm.render.chart_step import RenderCharts
+    from polyvlm.render.table_step import RenderTables
+
+    charts, tables = RenderCharts(charts_per_record=1), RenderTables(tables_per_record=1)
+    charts.ensure_setup()
+    tables.ensure_setup()
+    charts.expand(Document(id="warm"))  # matplotlib's font cache and first figure are not a chart's cost
+    tables.expand(Document(id="warm"))
+    seeds = [Document(id=f"bench-{i}") for i in range(n)]
+    _, chart_rate = timed("render_charts (matplotlib, 800x600)", charts.expand, seeds)
+    _, table_rate = timed("render_tables (Chromium, 800x600)", tables.expand, seeds)
+    return chart_rate, table_rate
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs", type=int, default=16)
     parser.add_argument(
         "--repeat", type=int, default=2, help="documents are rendered this many times (seeds differ)"
     )
+    parser.add_argument("--charts", type=int, default=48, help="charts and tables drawn (each)")
     args = parser.parse_args()
     os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core, inherited by Chromium
     os.environ["OMP_NUM_THREADS"] = "1"
@@ -87,6 +107,7 @@ def main() -> None:
     )
     pages = [p for p in pages if isinstance(p, Sample)]
     images = [p for p in images if isinstance(p, Sample)]
+    chart_rate, table_rate = charts_and_tables(args.charts)
     lines0 = gate._ocr.lines_read
     _, gate_pages_rate = timed("ocr_gate on rendered pages", gate.apply, pages)
     page_lines = gate._ocr.lines_read - lines0
@@ -126,6 +147,7 @@ def main() -> None:
     )
     slowest = min(
         [("render_pages", render_rate), ("synth_ocr", synth_rate), ("ocr_gate (rendered)", gate_pages_rate),
+         ("render_charts", chart_rate), ("render_tables", table_rate),
          ("ocr_gate (synthetic)", gate_synth_rate), ("read_pdf", pdf_rate)], key=lambda kv: kv[1])  # fmt: skip
     print(
         f"slowest stage: {slowest[0]} ({slowest[1]:.2f} /s); "

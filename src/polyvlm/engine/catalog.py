@@ -42,7 +42,7 @@ from polyvlm.io import (
     webdataset_writer,
 )
 from polyvlm.model import token_length
-from polyvlm.render import ocr_gate, render_step, synth_ocr
+from polyvlm.render import chart_step, ocr_gate, render_step, synth_ocr, table_step
 from polyvlm.report import document_profile, pair_profile, sample_profile
 from polyvlm.synth import (
     answer_length,

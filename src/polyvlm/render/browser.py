@@ -127,16 +127,22 @@ class ChromiumRenderer:
         self._page = self._context.new_page()
         self._page.set_default_timeout(self._timeout_s * 1000)
 
-    def render(self, html: str, width: int, height: int) -> RenderedPage:
-        """Lay out `html` in a width x height viewport; the screenshot and the measured ground truth."""
-        return self._thread.call(self._render, html, width, height)
+    def render(self, html: str, width: int, height: int, measure: str = "") -> RenderedPage:
+        """Lay out `html` in a width x height viewport; the screenshot and the measured ground truth.
 
-    def _render(self, html: str, width: int, height: int) -> RenderedPage:
+        `measure`, a JS expression, is evaluated after ground_truth.js; its value is `truth["measured"]`
+        (render_tables measures each cell's box this way).
+        """
+        return self._thread.call(self._render, html, width, height, measure)
+
+    def _render(self, html: str, width: int, height: int, measure: str = "") -> RenderedPage:
         try:
             self._page.set_viewport_size({"width": width, "height": height})
             self._page.set_content(html, wait_until="load")
             self._page.evaluate("document.fonts.ready.then(() => true)")
             truth = self._page.evaluate(self._script)
+            if measure:
+                truth["measured"] = self._page.evaluate(measure)
             png = self._page.screenshot(type="png", full_page=False)
         except self._error as e:
             raise RenderFailed(str(e).splitlines()[0] if str(e) else type(e).__name__) from e
