@@ -207,3 +207,59 @@ def test_a_rotated_page_keeps_its_boxes_on_the_ink(root, tmp_path):
     assert y1 - y0 > x1 - x0  # a horizontal line turned a quarter: tall and narrow
     assert image.crop((x0, y0, x1 + 1, y1 + 1)).getextrema()[0] < 100  # on the ink
     assert image.crop((x0 - 60, y0, x1 - 60 + 1, y1 + 1)).getextrema()[0] > 200  # beside it, paper
+
+
+def _three_pages(path, texts: list[str], to_unicode: bytes | None = None) -> None:
+    pdf = pikepdf.new()
+    font = pikepdf.Dictionary(
+        Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+    )
+    if to_unicode is not None:
+        font.ToUnicode = pdf.make_stream(to_unicode)
+    for i, text in enumerate(texts):
+        pdf.add_blank_page(page_size=(612, 792))
+        lines = " ".join(f"({ln}) Tj 0 -16 Td" for ln in text.split("\n"))
+        pdf.pages[i].Contents = pdf.make_stream(f"BT /F1 12 Tf 72 720 Td {lines} ET".encode())
+        pdf.pages[i].Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+    pdf.save(path, object_stream_mode=pikepdf.ObjectStreamMode.disable, compress_streams=False)
+
+
+def test_a_broken_page_is_its_own_drop_and_the_next_page_is_read(tmp_path):
+    path = tmp_path / "three.pdf"
+    _three_pages(path, ["Page one text", "Page two text", "Page three text"])
+    data = path.read_bytes()
+    start = data.index(b"4 0 obj\n") + len(b"4 0 obj\n")  # page 2's object, replaced by null (same length)
+    end = data.index(b"endobj", start)
+    path.write_bytes(data[:start] + b"null".ljust(end - start) + data[end:])
+    first, broken, third = read(str(path))
+    assert first.metadata["text"] == "Page one text"
+    assert (broken.kind, broken.reason) == ("error", "pdf_page_broken")
+    assert broken.detail.startswith(f"{path}: page 2") and broken.offset == 1
+    assert isinstance(third, Sample) and third.metadata["text"] == "Page three text"
+
+
+PROSE = "\n".join(
+    [
+        "Cash and cash equivalents comprise cash on hand and demand deposits",
+        "with banks and other short term highly liquid investments that are",
+        "readily convertible to known amounts of cash and which are subject",
+        "to an insignificant risk of changes in value at the reporting date.",
+    ]
+)
+# every code from 0x21 maps 29 code points lower: "P" reads "3", "e" reads "H" (a subset font's glyph ids)
+SHIFTED = b"""/CIDInit /ProcSet findresource begin 12 dict begin begincmap
+/CMapName /Shifted def 1 begincodespacerange <00> <FF> endcodespacerange
+1 beginbfrange <21> <FF> <0004> endbfrange endcmap CMapName currentdict /CMap defineresource pop end end"""
+
+
+def test_a_shifted_tounicode_layer_is_garbled_and_the_same_prose_is_not(tmp_path):
+    _three_pages(tmp_path / "shifted.pdf", [PROSE], to_unicode=SHIFTED)
+    _three_pages(tmp_path / "plain.pdf", [PROSE])
+    [plain] = read(str(tmp_path / "plain.pdf"))
+    assert isinstance(plain, Sample) and plain.metadata["text"].startswith("Cash and cash")
+    [shifted] = read(str(tmp_path / "shifted.pdf"))
+    assert (shifted.kind, shifted.reason) == ("skipped", "garbled_text_layer")
+    assert "page 1" in shifted.detail and "misshapen" in shifted.detail
+    # printable characters all: the private-use/control measure alone lets it through
+    [kept] = read(str(tmp_path / "shifted.pdf"), max_misshapen_words=1.0)
+    assert garbled_fraction(kept.metadata["text"]) < 0.2 and kept.metadata["text"].startswith("&DVK")

@@ -15,9 +15,15 @@ from selectolax.lexbor import LexborHTMLParser
 # class/id words of blocks that are never main content (matched inside the class or id value)
 BOILERPLATE = re.compile(
     r"related|copyright|newsletter|subscri|promo|teaser|recommend|sidebar|linklist|breadcrumb|cookie|"
-    r"paywall|advert|sponsor|outbrain|taboola|comment|widget|banner|byline|-stories|most-popular|more-on|footer",
+    r"paywall|advert|sponsor|outbrain|taboola|comment|widget|banner|byline|-stories|most-popular|more-on|footer|"
+    # rankings, pop-up dialogs, back-to-top links, related/pick-up lists, menus, navigation, tag clouds
+    r"ranking|modal|popup|pagetop|page-top|relation|pickup|menu|(?<![a-z])nav|(?<![a-z])tags?(?![a-z])",
     re.I,
 )
+# a call-to-action control: a button, or an element classed like one (btn, form-button)
+BUTTON = re.compile(r"(^|[\s_-])(button|btn)([\s_-]|$)", re.I)
+BUTTON_CHARS = 50  # a control's own label is short; a longer "button" block is a container
+PROMO_CHARS = 500  # a block this short around a link-button (and without the page's <h1>) is a promo box
 # the class/id prefixes resiliparse treats as share widgets
 SHARE_LIKE = re.compile(r"(^|\s)(share|social|twitter|facebook)[-_]", re.I)
 ARTICLE_CHARS = 1000  # a block with this much text is content, whatever its class says
@@ -42,6 +48,47 @@ def prune(tree: LexborHTMLParser) -> bool:
                 changed = True
         elif SHARE_LIKE.search(label) and len(node.text(deep=True, strip=True)) >= ARTICLE_CHARS:
             del node.attrs["class"]
+            changed = True
+    return _prune_controls(tree) or _prune_site_headers(tree) or changed
+
+
+def _prune_controls(tree: LexborHTMLParser) -> bool:
+    # a subscription box is a few lines and a button ("Jetzt Abo sichern", "続きを読む"): both go
+    changed = False
+    for node in tree.css('button, [class*="btn"], [class*="button"], [class*="Btn"], [class*="Button"]'):
+        if node.tag in ("html", "body", "main", "article"):
+            continue
+        if node.tag != "button" and not BUTTON.search(node.attributes.get("class") or ""):
+            continue
+        if len(node.text(deep=True, strip=True)) > BUTTON_CHARS:
+            continue
+        box = node.parent
+        # only a link leads away (subscribe, read elsewhere); a <button> or a toggle <div> works on this
+        # page ("read more" unfolding a summary), so the text around it stays
+        if (
+            node.tag == "a"
+            and box is not None
+            and box.tag not in ("html", "body", "main", "article")
+            and len(box.text(deep=True, separator=" ", strip=True)) < PROMO_CHARS
+            and box.css_first("h1") is None
+        ):
+            box.decompose()
+        else:
+            node.decompose()
+        changed = True
+    return changed
+
+
+def _prune_site_headers(tree: LexborHTMLParser) -> bool:
+    # the site's masthead (logo, search words, menus); an article's own <header> holds its title and lead
+    changed = False
+    for node in tree.css("header"):
+        parent, inside = node.parent, False
+        while parent is not None and not inside:
+            inside = parent.tag in ("article", "main")
+            parent = parent.parent
+        if not inside and node.css_first("h1") is None:
+            node.decompose()
             changed = True
     return changed
 

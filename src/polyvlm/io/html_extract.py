@@ -14,6 +14,8 @@ from polyvlm.io.boilerplate import ZWSP, pad_lone_characters, prune
 from polyvlm.io.charset import decode_html
 from polyvlm.io.icon_ligatures import drop_icon_ligatures
 from polyvlm.io.image_positions import mark_images, place_images
+from polyvlm.io.link_density import drop_link_lines, mark_links, strip_link_marks
+from polyvlm.io.notice_lines import drop_notice_lines
 
 HTML_TYPES = {"text/html", "application/xhtml+xml", "application/xml", "text/xml"}
 _SNIFF = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|title)", re.I | re.S)
@@ -76,8 +78,8 @@ def text_segments(html: str, main_content: bool) -> list[str]:
     text = extract_plain_text(
         html, main_content=main_content, preserve_formatting=True, alt_texts=False, list_bullets=False
     )
-    text = text.replace(ZWSP, "")
-    return [line.strip() for line in text.split("\n") if line.strip()]
+    lines = [line.strip() for line in text.replace(ZWSP, "").split("\n") if line.strip()]
+    return drop_notice_lines(drop_link_lines(lines)) if main_content else strip_link_marks(lines)
 
 
 @register
@@ -117,6 +119,8 @@ class ExtractHtml(MapStep):
             html = tree.html or ""
         if "<ruby" in html or "<RUBY" in html:
             html = _RUBY.sub("", html)
+        if p.main_content:
+            html = mark_links(html)
         record.texts = text_segments(pad_lone_characters(html), p.main_content)
         if p.image_positions:
             record.texts = place_images(record.texts, record.images)

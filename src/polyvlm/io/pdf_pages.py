@@ -6,7 +6,9 @@ the page relies on fonts the file does not embed; its provenance names the file,
 
 What a page cannot give is counted, never silent: a file that does not open (`pdf_encrypted`,
 `pdf_broken`) is one error; a page without a text layer (`no_text_layer`, image-only scans), with a text
-layer that is mostly unreadable code points (`garbled_text_layer`, broken ToUnicode maps), too large
+layer that is mostly unreadable code points or whose Latin words are mostly misshapen
+(`garbled_text_layer`, broken or shifted ToUnicode maps), a page pdfium cannot load (`pdf_page_broken`,
+the next pages go on), too large
 to render within the pixel budget (`page_over_pixel_budget`) or past the page budget
 (`page_over_page_budget`, one item for all the pages past it) or with more characters than
 `max_chars` (`text_layer_over_budget`) is one skipped item. The budgets stop PDF bombs (a 14,400-inch page, a file of
@@ -28,6 +30,7 @@ from pydantic import Field
 
 from polyvlm.core.records import ImageRef, Provenance, Record, Sample
 from polyvlm.core.step import Params, ReadIssue, ReadStep, register
+from polyvlm.io.latin_word_shape import misshapen_word_share
 from polyvlm.io.pdf_fonts import non_embedded_fonts
 from polyvlm.io.pdf_text_layer import (
     TextLine,
@@ -58,6 +61,8 @@ class ReadPdfParams(Params):
     """skip pages without a text layer (no_text_layer): page QA is grounded in the text"""
     max_garbled: float = Field(0.2, ge=0, le=1)
     """skip pages whose text layer has more than this share of unreadable characters"""
+    max_misshapen_words: float = Field(0.5, ge=0, le=1)
+    """skip pages whose Latin words are more than this share misshapen (digits inside, CAPS mid-word, ALL CAPS)"""
 
 
 def pixel_box(page: pdfium.PdfPage, size: tuple[int, int], box: tuple[float, ...]) -> list[int]:
@@ -116,7 +121,12 @@ class ReadPdf(ReadStep):
     def _page(self, pdf: pdfium.PdfDocument, path: str, index: int) -> Record | ReadIssue:
         p = self.params
         where = f"{path}: page {index + 1}"
-        page = pdf[index]
+        try:
+            page = pdf[
+                index
+            ]  # a page object that is not a page fails here: its own drop, the next pages go on
+        except pdfium.PdfiumError as e:
+            return ReadIssue("error", "pdf_page_broken", f"{where}: {e}", index)
         try:
             width_pt, height_pt = page.get_size()
             scale = p.dpi / 72
@@ -146,6 +156,10 @@ class ReadPdf(ReadStep):
                 return ReadIssue(
                     "skipped", "garbled_text_layer", f"{where}: {garbled:.0%} unreadable characters", index
                 )
+            misshapen = misshapen_word_share(text)
+            if misshapen > p.max_misshapen_words:
+                detail = f"{where}: {misshapen:.0%} of Latin words misshapen (a shifted ToUnicode map?)"
+                return ReadIssue("skipped", "garbled_text_layer", detail, index)
             image = page.render(scale=scale).to_pil()
             buf = io.BytesIO()
             image.save(buf, "PNG")
