@@ -22,7 +22,8 @@ def charts_run(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("charts")
     recipe = yaml.safe_load((ROOT / "recipes/ja-charts.yaml").read_text(encoding="utf-8"))
-    recipe["inputs"][0]["path"] = str(ROOT / recipe["inputs"][0]["path"])
+    for spec in recipe["inputs"]:
+        spec["path"] = str(ROOT / spec["path"])
     for step in recipe["steps"]:
         if "render_tables" in step:
             step["render_tables"]["tables_per_record"] = 1
@@ -38,7 +39,8 @@ def test_the_recipe_writes_chart_and_table_samples(charts_run):
     assert stats["balanced"], stats["totals"]
     samples = parquet_records(str(out), "samples")
     tasks = [s["task"] for s in samples]
-    assert tasks.count("chart_qa") == 4 * 6 and tasks.count("table_qa") == 4
+    # 4 seeds x 6 charts, 4 seeds x 1 table, and the bundled CSV's table as it is
+    assert tasks.count("chart_qa") == 4 * 6 and tasks.count("table_qa") == 4 + 1
     assert {
         json.loads(s["metadata"])["category"] if isinstance(s["metadata"], str) else s["metadata"]["category"]
         for s in samples
@@ -55,7 +57,7 @@ def test_training_reads_the_llava_json_and_its_images(charts_run):
     files = glob.glob(str(out / "llava" / "*.json"))
     entries = [e for f in files for e in json.load(open(f, encoding="utf-8"))]
     loaded = load_source(SourceConfig(name="charts", format="llava_json", path=str(out / "llava" / "*.json")))
-    assert len(loaded.samples) == len(entries) == 28 and not loaded.dropped
+    assert len(loaded.samples) == len(entries) == 29 and not loaded.dropped
     for sample in loaded.samples[:5]:
         images = [im for seg in sample.segments for im in seg.images]
         assert len(images) == 1 and decode_image(images[0]).size == (800, 600)

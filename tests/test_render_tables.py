@@ -97,6 +97,7 @@ def test_a_table_from_a_file_keeps_its_units_groups_and_decimals():
         ("2023年", "下期", "億円", 1),
         ("", "店舗数", "", 0),
     ]
+    assert data["note"] == "（単位：億円）"  # the unit no header shows is printed above the table
     texts = {(c["row"], c["col"]): c["text"] for c in s.metadata["cells"]}
     assert texts[(1, 1)] == "1,230.00" and texts[(2, 2)] == "50.0"
     assert any(c["text"] == "2023年" and c["colspan"] == 2 for c in s.metadata["cells"])

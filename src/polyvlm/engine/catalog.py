@@ -37,12 +37,13 @@ from polyvlm.io import (
     obelics_writer,
     parquet,
     pdf_pages,
+    table_files,
     vqa_jsonl,
     warc,
     webdataset_writer,
 )
 from polyvlm.model import token_length
-from polyvlm.render import chart_step, ocr_gate, render_step, synth_ocr, table_step
+from polyvlm.render import chart_step, chart_writer, ocr_gate, render_step, synth_ocr, table_step
 from polyvlm.report import document_profile, pair_profile, sample_profile
 from polyvlm.synth import (
     answer_length,

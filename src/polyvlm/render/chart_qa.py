@@ -37,45 +37,40 @@ def _numeric(data: ChartData, prompt: PromptData, rng: random.Random) -> list[QA
     a, b = rng.sample(range(len(vals)), 2)
     ca, cb = data.categories[a], data.categories[b]
     out = [
-        {
-            "type": "value",
-            "question": _ask(prompt, "value", rng, category=data.categories[i], **f),
-            "answer": num(vals[i]),
-        },
-        {
-            "type": "max",
-            "question": _ask(prompt, "max", rng, **f),
-            "answer": data.categories[vals.index(max(vals))],
-        },
-        {
-            "type": "min",
-            "question": _ask(prompt, "min", rng, **f),
-            "answer": data.categories[vals.index(min(vals))],
-        },
-        {
-            "type": "compare",
-            "question": _ask(prompt, "compare", rng, a=ca, b=cb, **f),
-            "answer": ca if vals[a] > vals[b] else cb,
-        },
-        {
-            "type": "difference",
-            "question": _ask(prompt, "difference", rng, a=ca, b=cb, **f),
-            "answer": num(abs(vals[a] - vals[b])),
-        },
+        _qa("value", _ask(prompt, "value", rng, category=data.categories[i], **f), num(vals[i])),
+        _qa("difference", _ask(prompt, "difference", rng, a=ca, b=cb, **f), num(abs(vals[a] - vals[b]))),
     ]
+    out += _extremes(data.categories, vals, prompt, rng, f)
+    if vals[a] != vals[b]:  # data from a file or a model may hold ties: a tie has no answer
+        out.append(
+            _qa("compare", _ask(prompt, "compare", rng, a=ca, b=cb, **f), ca if vals[a] > vals[b] else cb)
+        )
     if data.kind == "stacked_bar":
         k = rng.randrange(len(data.categories))
         total = sum(exact(t.values[k], data.decimals) for t in data.series)
         q = _ask(prompt, "stack_sum", rng, category=data.categories[k], value_label=data.value_label)
-        out.append({"type": "stack_sum", "question": q, "answer": num(total)})
+        out.append(_qa("stack_sum", q, num(total)))
     else:
-        out.append({"type": "sum", "question": _ask(prompt, "sum", rng, **f), "answer": num(sum(vals))})
-    if data.kind == "line":
-        first, last = data.categories[0], data.categories[-1]
+        out.append(_qa("sum", _ask(prompt, "sum", rng, **f), num(sum(vals))))
+    if data.kind == "line" and vals[-1] != vals[0]:
         word = prompt.get("increase") if vals[-1] > vals[0] else prompt.get("decrease")
-        out.append(
-            {"type": "trend", "question": _ask(prompt, "trend", rng, a=first, b=last, **f), "answer": word}
-        )
+        q = _ask(prompt, "trend", rng, a=data.categories[0], b=data.categories[-1], **f)
+        out.append(_qa("trend", q, word))
+    return out
+
+
+def _qa(kind: str, question: str, answer: str) -> QA:
+    return {"type": kind, "question": question, "answer": answer}
+
+
+def _extremes(
+    names: list[str], vals: list, prompt: PromptData, rng: random.Random, f: dict[str, str]
+) -> list[QA]:
+    """'Which is largest / smallest', asked only where one name holds the extreme."""
+    out = []
+    for key, best in (("max", max(vals)), ("min", min(vals))):
+        if vals.count(best) == 1:
+            out.append(_qa(key, _ask(prompt, key, rng, **f), names[vals.index(best)]))
     return out
 
 
@@ -86,28 +81,14 @@ def _scatter(data: ChartData, prompt: PromptData, rng: random.Random) -> list[QA
     f = {"scope": "", "value_label": data.value_label}
     a, b = rng.sample(range(len(ys)), 2)
     ca, cb = data.categories[a], data.categories[b]
-    return [
-        {
-            "type": "max",
-            "question": _ask(prompt, "max", rng, **f),
-            "answer": data.categories[ys.index(max(ys))],
-        },
-        {
-            "type": "min",
-            "question": _ask(prompt, "min", rng, **f),
-            "answer": data.categories[ys.index(min(ys))],
-        },
-        {
-            "type": "x_max",
-            "question": _ask(prompt, "x_max", rng, x_label=data.x_label),
-            "answer": data.categories[xs.index(max(xs))],
-        },
-        {
-            "type": "compare",
-            "question": _ask(prompt, "compare", rng, a=ca, b=cb, **f),
-            "answer": ca if ys[a] > ys[b] else cb,
-        },
-    ]
+    out = _extremes(data.categories, ys, prompt, rng, f)
+    if xs.count(max(xs)) == 1:
+        out.append(
+            _qa("x_max", _ask(prompt, "x_max", rng, x_label=data.x_label), data.categories[xs.index(max(xs))])
+        )
+    if ys[a] != ys[b]:
+        out.append(_qa("compare", _ask(prompt, "compare", rng, a=ca, b=cb, **f), ca if ys[a] > ys[b] else cb))
+    return out
 
 
 def chart_questions(data: ChartData, prompt: PromptData, rng: random.Random, n: int) -> list[QA]:

@@ -93,6 +93,7 @@ class RenderCharts(ExpandStep):
         if chart.missing_glyphs:
             return Drop("glyph_missing", f"{data.kind} '{data.title}': {chart.missing_glyphs[0]}")
         qa = chart_questions(data, self._tasks, rng, p.questions)
+        qa += record.metadata.get("model_qa", [])  # write_chart_data's reasoning QA, every number checked
         self._counts["charts_drawn"] += 1
         self._counts["chart_marks"] += len(chart.marks)
         self._counts["chart_questions"] += len(qa)
@@ -128,9 +129,17 @@ class RenderCharts(ExpandStep):
                 "marks": chart.marks,
                 "texts": chart.texts,
                 "qa": qa,
-                "data_from": "record" if "chart" in record.metadata else "generated",
+                "data_from": ("model" if "generators" in record.metadata else "record")
+                if "chart" in record.metadata
+                else "generated",
                 "prompt_sha256": self._tasks.sha256,
                 "source_record": record.id,
+                # the model that wrote the data (write_chart_data), for licence checks
+                **{
+                    k: record.metadata[k]
+                    for k in ("generators", "generator_license", "topic")
+                    if k in record.metadata
+                },
             },
             provenance=Provenance(
                 source=record.provenance.source,
@@ -141,8 +150,10 @@ class RenderCharts(ExpandStep):
         )
 
     def expand(self, record: Record) -> list[Record] | Drop:
-        if not isinstance(record, Document):
-            return [record]  # samples made by an earlier step go on untouched
+        if not isinstance(record, Document) or "table" in record.metadata:
+            return [
+                record
+            ]  # samples made earlier, and tables (read_tables: for render_tables), go on untouched
         self.ensure_setup()
         p = self.params
         rng = random.Random(f"{p.seed}:{record.id}")

@@ -39,6 +39,9 @@ class TableData:
     row_header: str
     columns: list[Column]
     rows: list[tuple[str, list[float]]]
+    note: str = (
+        ""  # printed above the table: the unit no header shows, as Japanese tables write it (単位：百万円)
+    )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form (the ground truth kept in a sample's metadata)."""
@@ -103,7 +106,15 @@ def table_from_columns(title: str, header: list[str], rows: list[list[str]]) -> 
             unit = m.group(2)
         cols.append(Column(leaf.strip(), group.strip(), unit, max(p[1] for p in parsed)))  # type: ignore[index]
     body = [(str(r[0]), [_number(r[j])[0] for j in range(1, len(header))]) for r in rows]  # type: ignore[index]
-    return TableData(title, header[0], cols, body)
+    hidden = {c.unit for c in cols if c.unit and c.unit not in c.group}
+    note = ""
+    if len(hidden) == 1:
+        note = f"（単位：{hidden.pop()}）"
+    else:  # several units: each column says its own
+        for c in cols:
+            if c.unit and c.unit not in c.group:
+                c.name = f"{c.name}（{c.unit}）"
+    return TableData(title, header[0], cols, body, note)
 
 
 def _th(n: list[int], text: str, row: int, col: int, span: str = "") -> str:
@@ -135,6 +146,7 @@ def table_html(table: TableData, font: str, font_size: int, width: int) -> str:
     else:
         head += "".join(_th(n, c.name, -1, j + 1) for j, c in enumerate(table.columns))
     head += "</tr>"
+    note = f'<p class="note">{html.escape(table.note)}</p>' if table.note else ""
     body = ""
     for i, (label, _) in enumerate(table.rows):
         body += "<tr>" + _th(n, label, i, 0)
@@ -145,10 +157,10 @@ def table_html(table: TableData, font: str, font_size: int, width: int) -> str:
     return (
         '<!doctype html><html lang="ja"><head><meta charset="utf-8"><style>'
         f"body{{margin:24px;font-family:'{font}';font-size:{font_size}px;background:#fff;color:#111;width:{width - 48}px}}"
-        "h1{font-size:1.3em;margin:0 0 12px}table{border-collapse:collapse}"
+        "h1{font-size:1.3em;margin:0 0 12px}table{border-collapse:collapse}.note{margin:0 0 6px;font-size:.9em}"
         "th,td{border:1px solid #555;padding:4px 10px}thead th{background:#dde6f0}"
         "tbody th{text-align:left;background:#f4f4f4;font-weight:normal}td{text-align:right}"
-        f"</style></head><body><h1>{html.escape(table.title)}</h1><table><thead>{head}</thead>"
+        f"</style></head><body><h1>{html.escape(table.title)}</h1>{note}<table><thead>{head}</thead>"
         f"<tbody>{body}</tbody></table></body></html>"
     )
 
