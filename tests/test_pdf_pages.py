@@ -117,14 +117,14 @@ def test_bad_files_and_pages_are_counted_with_reasons(root, tmp_path):
     [broken] = read(str(tmp_path / "broken.pdf"))
     assert (broken.kind, broken.reason) == ("error", "pdf_broken")
     [scan] = read(str(tmp_path / "scan.pdf"))
-    assert (scan.kind, scan.reason) == ("skipped", "no_text_layer")
+    assert (scan.kind, scan.reason) == ("rejected", "no_text_layer")
     [scan_kept] = read(str(tmp_path / "scan.pdf"), require_text=False)
     assert isinstance(scan_kept, Sample) and scan_kept.metadata["text"] == ""
     budget = read(str(tmp_path / "three.pdf"), max_pages=2)
     assert [type(x).__name__ for x in budget] == ["Sample", "Sample", "ReadIssue"]
     assert budget[2].reason == "page_over_page_budget"
     [huge] = read(str(src), dpi=1200, max_pixels=10_000_000)  # 10200 x 13200 px: a bomb's size
-    assert (huge.kind, huge.reason) == ("skipped", "page_over_pixel_budget")
+    assert (huge.kind, huge.reason) == ("rejected", "page_over_pixel_budget")
     [big_file] = read(str(src), max_file_bytes=1000)
     assert big_file.reason == "pdf_too_large"
 
@@ -154,9 +154,14 @@ def test_a_recipe_reads_a_folder_of_pdfs_and_the_stats_add_up(root, tmp_path, wr
     stats = run_recipe(recipe, out, workers=1, progress=False)
     assert stats["balanced"], stats["totals"]
     read_stats = stats["read"]
-    assert read_stats["records"] == 2
+    assert read_stats["records"] == 3  # the scan's page was read, and refused
     assert read_stats["errors"] == {"pdf_encrypted": 1}
-    assert read_stats["skipped"] == {"no_text_layer": 1}
+    assert read_stats["rejected"] == {"no_text_layer": 1} and read_stats["skipped"] == {}
+    assert stats["totals"]["rejected"] == 1
+    (reject,) = [json.loads(x) for f in sorted(os.listdir(os.path.join(out, "rejects")))
+                 for x in open(os.path.join(out, "rejects", f), encoding="utf-8")]  # fmt: skip
+    assert (reject["step"], reject["reason"]) == ("read_pdf", "no_text_layer")
+    assert reject["detail"].endswith("scan.pdf: page 1: image-only page")  # the file and the page
     kept = [json.loads(x) for f in sorted(os.listdir(os.path.join(out, "jsonl")))
             for x in open(os.path.join(out, "jsonl", f), encoding="utf-8")]  # fmt: skip
     assert sorted(k["provenance"]["record_id"] for k in kept) == [
@@ -258,7 +263,7 @@ def test_a_shifted_tounicode_layer_is_garbled_and_the_same_prose_is_not(tmp_path
     [plain] = read(str(tmp_path / "plain.pdf"))
     assert isinstance(plain, Sample) and plain.metadata["text"].startswith("Cash and cash")
     [shifted] = read(str(tmp_path / "shifted.pdf"))
-    assert (shifted.kind, shifted.reason) == ("skipped", "garbled_text_layer")
+    assert (shifted.kind, shifted.reason) == ("rejected", "garbled_text_layer")
     assert "page 1" in shifted.detail and "misshapen" in shifted.detail
     # printable characters all: the private-use/control measure alone lets it through
     [kept] = read(str(tmp_path / "shifted.pdf"), max_misshapen_words=1.0)

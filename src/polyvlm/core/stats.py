@@ -16,7 +16,7 @@ def merge_unit_stats(
     units: list[dict[str, Any]], step_order: list[tuple[str, str]], last_phase: int
 ) -> dict[str, Any]:
     """Sum (phase, shard) counters into the run's funnel; `units` items carry 'phase' and 'stats'."""
-    read = {"records": 0, "skipped": {}, "errors": {}}
+    read: dict[str, Any] = {"records": 0, "skipped": {}, "rejected": {}, "errors": {}}
     steps = {
         label: {"label": label, "name": name, "in": 0, "out": 0, "dropped": {}, "errors": 0}
         for label, name in step_order
@@ -31,6 +31,7 @@ def merge_unit_stats(
         if "read" in s:
             read["records"] += s["read"]["records"]
             _add_counts(read["skipped"], s["read"]["skipped"])
+            _add_counts(read["rejected"], s["read"].get("rejected", {}))
             _add_counts(read["errors"], s["read"]["errors"])
         for label, c in s["steps"].items():
             t = steps[label]
@@ -70,6 +71,8 @@ def format_funnel(stats: dict[str, Any]) -> str:
     lines = [f"read      {read['records']:>9} records from {stats.get('files', '?')} files"]
     for reason, n in sorted(read["skipped"].items()):
         lines.append(f"          {'':>9} skipped {n} ({reason})")
+    for reason, n in sorted(read.get("rejected", {}).items()):
+        lines.append(f"          {'':>9} rejected {n} ({reason}; in rejects/)")
     for reason, n in sorted(read["errors"].items()):
         lines.append(f"          {'':>9} error   {n} ({reason})")
     for s in stats["steps"]:

@@ -34,7 +34,9 @@ class Drop:
 class ReadIssue:
     """Something a reader met that is not a record: an error in the input, or a skipped item."""
 
-    kind: str  # "error" (goes to errors.jsonl) or "skipped" (counted: e.g. WARC request records)
+    # "error" (errors.jsonl), "skipped" (counted only: e.g. WARC request records, not records of the run) or
+    # "rejected" (a record the reader read and refuses, e.g. a PDF page without text: rejects/ with its place)
+    kind: str
     reason: str
     detail: str = ""
     offset: int | None = None

@@ -18,18 +18,21 @@ def new_shard_stats(step_labels: list[str], reader_label: str | None) -> dict[st
         "written": {},
     }
     if reader_label is not None:
-        stats["read"] = {"reader": reader_label, "records": 0, "skipped": {}, "errors": {}}
+        stats["read"] = {"reader": reader_label, "records": 0, "skipped": {}, "rejected": {}, "errors": {}}
     return stats
 
 
 def count_row(stats: dict[str, Any], row: Row, step_labels: list[str]) -> None:
     """Add one row's fate to the counters: each step it reached saw it come in, and maybe go out."""
     read = stats.get("read")
-    if read is not None and row.step == read["reader"] and row.status in (SKIPPED, ERROR):
-        bucket = read["skipped"] if row.status == SKIPPED else read["errors"]
+    if read is not None and row.step == read["reader"] and row.status in (SKIPPED, ERROR, REJECTED):
+        bucket = {SKIPPED: read["skipped"], ERROR: read["errors"], REJECTED: read["rejected"]}[row.status]
         bucket[row.reason] = bucket.get(row.reason, 0) + 1
         if row.status == ERROR:
             stats["errors"] += 1
+        elif row.status == REJECTED:  # a record the reader read and refused (a PDF page): in, and rejected
+            read["records"] += 1
+            stats["rejected"] += 1
         return
     # a row an expand step of this phase made (beyond a record's first child) enters the funnel there
     made_at = row.origin if row.origin in stats["steps"] else ""

@@ -11,7 +11,7 @@ layer that is mostly unreadable code points or whose Latin words are mostly miss
 the next pages go on), too large
 to render within the pixel budget (`page_over_pixel_budget`) or past the page budget
 (`page_over_page_budget`, one item for all the pages past it) or with more characters than
-`max_chars` (`text_layer_over_budget`) is one skipped item. The budgets stop PDF bombs (a 14,400-inch page, a file of
+`max_chars` (`text_layer_over_budget`) is one rejected item (rejects/, with file and page). The budgets stop PDF bombs (a 14,400-inch page, a file of
 a million pages) from taking the machine.
 """
 
@@ -50,13 +50,13 @@ class ReadPdfParams(Params):
     license: str = ""
     """licence of the PDFs, recorded in every page's provenance"""
     max_pages: int = Field(200, ge=1)
-    """pages read per file; the rest are skipped with page_over_page_budget"""
+    """pages read per file; the rest are one reject, page_over_page_budget"""
     max_pixels: int = Field(40_000_000, ge=1)
-    """a page whose image would have more pixels than this is skipped (page_over_pixel_budget)"""
+    """a page whose image would have more pixels than this is rejected (page_over_pixel_budget)"""
     max_file_bytes: int = Field(200_000_000, ge=1)
     """a larger file is an error (pdf_too_large) before it is opened"""
     max_chars: int = Field(200_000, ge=1)
-    """a page with a longer text layer is skipped (text_layer_over_budget)"""
+    """a page with a longer text layer is rejected (text_layer_over_budget)"""
     require_text: bool = True
     """skip pages without a text layer (no_text_layer): page QA is grounded in the text"""
     max_garbled: float = Field(0.2, ge=0, le=1)
@@ -114,7 +114,7 @@ class ReadPdf(ReadStep):
             if count > p.max_pages:
                 # one issue for the rest: a million-page bomb must not become a million rows
                 detail = f"{path}: pages {p.max_pages + 1}-{count} of {count} not read"
-                yield ReadIssue("skipped", "page_over_page_budget", detail, p.max_pages)
+                yield ReadIssue("rejected", "page_over_page_budget", detail, p.max_pages)
         finally:
             pdf.close()
 
@@ -132,7 +132,7 @@ class ReadPdf(ReadStep):
             scale = p.dpi / 72
             if width_pt * scale * height_pt * scale > p.max_pixels:
                 return ReadIssue(
-                    "skipped",
+                    "rejected",
                     "page_over_pixel_budget",
                     f"{where}: {width_pt:.0f}x{height_pt:.0f} pt at {p.dpi} dpi > {p.max_pixels} px",
                     index,
@@ -140,7 +140,7 @@ class ReadPdf(ReadStep):
             textpage = page.get_textpage()
             if textpage.count_chars() > p.max_chars:
                 return ReadIssue(
-                    "skipped",
+                    "rejected",
                     "text_layer_over_budget",
                     f"{where}: {textpage.count_chars()} characters",
                     index,
@@ -150,16 +150,16 @@ class ReadPdf(ReadStep):
             lines = vertical_lines(chars) if vertical else stream_lines(chars)
             text = "\n".join(ln.text for ln in lines)
             if p.require_text and not text.strip():
-                return ReadIssue("skipped", "no_text_layer", f"{where}: image-only page", index)
+                return ReadIssue("rejected", "no_text_layer", f"{where}: image-only page", index)
             garbled = garbled_fraction(text)
             if garbled > p.max_garbled:
                 return ReadIssue(
-                    "skipped", "garbled_text_layer", f"{where}: {garbled:.0%} unreadable characters", index
+                    "rejected", "garbled_text_layer", f"{where}: {garbled:.0%} unreadable characters", index
                 )
             misshapen = misshapen_word_share(text)
             if misshapen > p.max_misshapen_words:
                 detail = f"{where}: {misshapen:.0%} of Latin words misshapen (a shifted ToUnicode map?)"
-                return ReadIssue("skipped", "garbled_text_layer", detail, index)
+                return ReadIssue("rejected", "garbled_text_layer", detail, index)
             image = page.render(scale=scale).to_pil()
             buf = io.BytesIO()
             image.save(buf, "PNG")
