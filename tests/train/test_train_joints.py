@@ -39,6 +39,17 @@ stages:
         - {{name: conv, format: llava_json, path: {data}}}
 """
 
+LATER_STAGE = """\
+  - name: later
+    train:
+      lm: {{lr: 1.0e-3}}
+    global_batch_size: 2
+    steps: 1
+    data:
+      sources:
+        - {{name: text, format: text_jsonl, path: {path}}}
+"""
+
 
 def conversation(i: int, image: str | None, answer: str = "猫です。") -> dict:
     rec = {
@@ -102,17 +113,7 @@ def test_validate_opens_every_stage_and_names_the_config_line(tmp_path):
     config = tmp_path / "two.yaml"
     (tmp_path / "c.json").write_text(json.dumps([conversation(0, None)]))
     config.write_text(
-        CONFIG.format(out=tmp_path / "run", data="c.json")
-        + """\
-  - name: later
-    train:
-      lm: {lr: 1.0e-3}
-    global_batch_size: 2
-    steps: 1
-    data:
-      sources:
-        - {name: text, format: text_jsonl, path: no/such/*.jsonl}
-"""
+        CONFIG.format(out=tmp_path / "run", data="c.json") + LATER_STAGE.format(path="no/such/*.jsonl")
     )
     result = CliRunner().invoke(cli, ["train", str(config), "--validate"])
     assert result.exit_code != 0
@@ -135,19 +136,7 @@ def test_config_paths_resolve_from_the_config_folder_from_any_working_directory(
 
 
 def test_resume_compares_parsed_configs_not_text():
-    base = (
-        CONFIG.format(out="run", data="/d/c.json")
-        + """\
-  - name: later
-    train:
-      lm: {lr: 1.0e-3}
-    global_batch_size: 2
-    steps: 1
-    data:
-      sources:
-        - {name: text, format: text_jsonl, path: /d/t.jsonl}
-"""
-    )
+    base = CONFIG.format(out="run", data="/d/c.json") + LATER_STAGE.format(path="/d/t.jsonl")
     saved = parse_train_config(base, "a.yaml").model_dump(mode="json")
 
     def conflicts(text: str, stage: int = 0) -> list[str]:
