@@ -19,7 +19,6 @@ line without its newline that does not parse ignored. The last line of a questio
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from polyvlm.eval.items import Prediction
+from polyvlm.eval.json_lines import read_object_lines
 from polyvlm.eval.tasks.table_rows import TaskDataError
 
 ID_FIELDS = ("question_id", "id", "index")  # index: VLMEvalKit's rows
@@ -61,29 +61,10 @@ def language_of_field(name: str) -> str:
 
 
 def read_json_lines(path: Path, torn_tail_ok: bool = False) -> tuple[list[tuple[int, dict[str, Any]]], bool]:
-    """Every non-blank line of a JSONL file as (line number, object); an error names `file:line`. With
-    `torn_tail_ok`, a last line without its newline that does not parse is dropped (True is returned)."""
-    rows: list[tuple[int, dict[str, Any]]] = []
-    torn = False
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise AnswerFileError(f"{path}: cannot read: {e}") from e
-    lines = text.split("\n")
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as e:
-            if torn_tail_ok and n == len(lines):  # no newline after it: the write a kill cut short
-                torn = True
-                continue
-            raise AnswerFileError(f"{path}:{n}: not a JSON object: {e}") from e
-        if not isinstance(row, dict):
-            raise AnswerFileError(f"{path}:{n}: not a JSON object (got {type(row).__name__})")
-        rows.append((n, row))
-    return rows, torn
+    """Every non-blank line of a JSONL file as (line number, object); an error (AnswerFileError) names
+    `file:line`. With `torn_tail_ok`, a last line without its newline that does not parse is dropped (True
+    is returned)."""
+    return read_object_lines(path, AnswerFileError, torn_tail_ok)
 
 
 def _seen(rows: Iterable[tuple[int, dict[str, Any]]]) -> list[str]:

@@ -14,57 +14,22 @@ anchor too leaves an ungraded item out). The headline is the percentage judged c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import ClassVar
 
-from polyvlm.eval.items import EvalItem, ItemScore
-from polyvlm.eval.judge_prompt import load_judge_prompt
-from polyvlm.eval.scorer import MetricResult, register_scorer
-from polyvlm.eval.scorers.itemwise import mean_result
-from polyvlm.eval.scorers.judge_calls import (
-    JudgeScorer,
-    judge_failures,
-    judge_params,
-    judge_question,
-    judge_reference,
-)
+from polyvlm.eval.scorer import register_scorer
 from polyvlm.eval.scorers.judge_replies import parse_correct_verdict
+from polyvlm.eval.scorers.prompted_judge import PromptedJudge
 
 
 @register_scorer
-class BinaryJudge(JudgeScorer):
+class BinaryJudge(PromptedJudge):
     """1 when the judge says the answer is correct, 0 when it says it is not; `run` repeats judging."""
 
     name: ClassVar[str] = "binary_judge"
+    default_prompt: ClassVar[str] = "binary_judge"
+    scale: ClassVar[float] = 100.0  # the headline is the percentage judged correct
     max_tokens: ClassVar[int] = 1024  # the judge reasons before its verdict
-
-    def __init__(self, run: int = 0, prompt: str = "binary_judge", prompt_dir: str = "") -> None:
-        self.run = run
-        self.prompt = load_judge_prompt(prompt, directory=prompt_dir)
-
-    def _conversation(self, item: EvalItem, answer: str) -> list[dict[str, str]]:
-        return self.prompt.messages(
-            question=judge_question(item), reference=judge_reference(item), answer=answer
-        )
 
     def _read(self, reply: str) -> tuple[float, dict[str, object]] | None:
         verdict = parse_correct_verdict(reply)
         return None if verdict is None else (1.0 if verdict else 0.0, {})
-
-    def prompt_sha256s(self) -> dict[str, str]:
-        """The prompt files this scorer sends, by name, with their sha256 (for the manifest)."""
-        return {self.prompt.name: self.prompt.sha256}
-
-    def aggregate(
-        self, items: Sequence[EvalItem], scores: Sequence[ItemScore], seed: int = 0
-    ) -> MetricResult:
-        """The percentage judged correct with its CI; judge failures, prompt and run in details."""
-        result = mean_result(self.name, items, scores, seed=seed, scale=100.0)
-        result.details.update(
-            judge_failures=judge_failures(scores),
-            judge_prompt=self.prompt.name,
-            judge_prompt_sha256=self.prompt.sha256,
-            judge_run=self.run,
-            judge_params=judge_params(self.run, self.max_tokens),
-        )
-        return result

@@ -34,11 +34,17 @@ def matched(reference: list[str], answer: list[str]) -> int:
     return sum((Counter(reference) & Counter(answer)).values())
 
 
-def f1_of(right: int, n_ref: int, n_ans: int) -> float:
-    """The anchor's per-sample F1 (0 when either side is empty)."""
+def recall_precision_f1(right: int, n_ref: int, n_ans: int) -> tuple[float, float, float]:
+    """The anchor's recall, precision and F1 of `right` tokens shared (each 0 when a side is empty)."""
     recall = right / (n_ref + EPS) if n_ref > 0 else 0.0
     precision = right / (n_ans + EPS) if n_ans > 0 else 0.0
-    return 2 * recall * precision / (recall + precision + EPS) if recall + precision > 0 else 0.0
+    f1 = 2 * recall * precision / (recall + precision + EPS) if recall + precision > 0 else 0.0
+    return recall, precision, f1
+
+
+def f1_of(right: int, n_ref: int, n_ans: int) -> float:
+    """The anchor's per-sample F1 (0 when either side is empty)."""
+    return recall_precision_f1(right, n_ref, n_ans)[2]
 
 
 def micro_macro(counts: Sequence[tuple[int, int, int]]) -> dict[str, float]:
@@ -49,10 +55,7 @@ def micro_macro(counts: Sequence[tuple[int, int, int]]) -> dict[str, float]:
     recalls = [right / (n_ref + EPS) for right, n_ref, _ in counts]
     precisions = [right / (n_ans + EPS) for right, _, n_ans in counts]
     f1s = [2 * r * p / (r + p + EPS) for r, p in zip(recalls, precisions, strict=True)]
-    right, n_ref, n_ans = (sum(c[k] for c in counts) for k in range(3))
-    recall = right / (n_ref + EPS) if n_ref > 0 else 0.0
-    precision = right / (n_ans + EPS) if n_ans > 0 else 0.0
-    f1 = 2 * recall * precision / (recall + precision + EPS) if recall + precision > 0 else 0.0
+    recall, precision, f1 = recall_precision_f1(*(sum(c[k] for c in counts) for k in range(3)))
     n = len(counts) + EPS
     return {"macro_recall": sum(recalls) / n, "macro_precision": sum(precisions) / n,
             "macro_f1_score": sum(f1s) / n, "micro_recall": recall, "micro_precision": precision,

@@ -28,7 +28,8 @@ from typing import ClassVar
 from polyvlm.eval.items import EvalItem, ItemScore
 from polyvlm.eval.scorer import MetricResult, register_scorer
 from polyvlm.eval.scorers.answer_text import normalize_answer
-from polyvlm.eval.scorers.itemwise import ItemwiseScorer, mean_result, references_of
+from polyvlm.eval.scorers.itemwise import references_of
+from polyvlm.eval.scorers.unparsable import ParsedAnswerAccuracy
 
 # one entry per form; `{L}` is the alternation of the item's letters. (?i) where models vary the case.
 LETTER_FORMS: tuple[str, ...] = (
@@ -90,27 +91,34 @@ def gold_letter(item: EvalItem) -> str | None:
     return next((k for k, v in item.choices.items() if normalize_answer(v) == ref.casefold()), None)
 
 
+def picked_or_unparsable(
+    picked: str | None, item: EvalItem, random_seed: int | None
+) -> tuple[str | None, dict[str, object]]:
+    """The letter read from the answer and the item's detail; none read is marked `unparsable` and, with
+    `random_seed`, replaced by a pick seeded by (random_seed, question_id) (detail `random_pick`)."""
+    detail: dict[str, object] = {"extracted": picked}
+    if picked is None:
+        detail["unparsable"] = True
+        if random_seed is not None:
+            picked = random.Random(f"{random_seed}:{item.question_id}").choice(sorted(item.choices or {}))
+            detail["random_pick"] = picked
+    return picked, detail
+
+
 def choice_score(item: EvalItem, text: str, random_seed: int | None = None) -> ItemScore:
     """1 when the extracted letter is the gold one; unparsable answers are 0 and marked (or a seeded pick)."""
     gold = gold_letter(item)
     if gold is None or not item.choices:
         return ItemScore(item.question_id, None, "no_reference")
-    picked = extract_choice(text, item.choices)
-    detail: dict[str, object] = {"extracted": picked}
-    if picked is None:
-        detail["unparsable"] = True
-        if random_seed is not None:
-            picked = random.Random(f"{random_seed}:{item.question_id}").choice(sorted(item.choices))
-            detail["random_pick"] = picked
+    picked, detail = picked_or_unparsable(extract_choice(text, item.choices), item, random_seed)
     return ItemScore(item.question_id, 1.0 if picked == gold else 0.0, detail=detail)
 
 
 @register_scorer
-class ChoiceAccuracy(ItemwiseScorer):
+class ChoiceAccuracy(ParsedAnswerAccuracy):
     """Accuracy of multiple-choice answers; an answer naming no option is wrong and counted."""
 
     name: ClassVar[str] = "choice"
-    scale: ClassVar[float] = 100.0
 
     def __init__(self, random_seed: int | None = None) -> None:
         self.random_seed = random_seed
@@ -123,7 +131,6 @@ class ChoiceAccuracy(ItemwiseScorer):
         self, items: Sequence[EvalItem], scores: Sequence[ItemScore], seed: int = 0
     ) -> MetricResult:
         """Accuracy in % with its CI, `details["unparsable"]` and `details["random_picks"]`."""
-        result = mean_result(self.name, items, scores, seed=seed, scale=self.scale)
-        result.details["unparsable"] = sum(1 for s in scores if s.detail.get("unparsable"))
+        result = super().aggregate(items, scores, seed=seed)
         result.details["random_picks"] = sum(1 for s in scores if "random_pick" in s.detail)
         return result

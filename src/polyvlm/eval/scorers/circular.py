@@ -25,6 +25,7 @@ from polyvlm.eval.items import EvalItem, ItemScore
 from polyvlm.eval.scorer import MetricResult, register_scorer
 from polyvlm.eval.scorers.choice import choice_score
 from polyvlm.eval.scorers.itemwise import ItemwiseScorer, excluded_counts
+from polyvlm.eval.scorers.unparsable import unparsable_count
 
 
 def group_outcomes(items: Sequence[EvalItem], scores: Sequence[ItemScore]) -> dict[str, float | None]:
@@ -79,6 +80,6 @@ class CircularChoice(ItemwiseScorer):
                 "n_items": len(scores),
                 "per_item_accuracy": 100.0 * float(np.mean(item_values)) if item_values else None,
                 "items_excluded": excluded_counts(scores),
-                "unparsable": sum(1 for s in scores if s.detail.get("unparsable")),
+                "unparsable": unparsable_count(scores),
             },
         )

@@ -9,13 +9,13 @@ with a bootstrap 95 % CI.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import ClassVar
 
 from polyvlm.eval.items import EvalItem, ItemScore
-from polyvlm.eval.scorer import MetricResult, register_scorer
+from polyvlm.eval.scorer import register_scorer
 from polyvlm.eval.scorers.answer_text import normalize_answer
-from polyvlm.eval.scorers.itemwise import ItemwiseScorer, mean_result, references_of
+from polyvlm.eval.scorers.itemwise import references_of
+from polyvlm.eval.scorers.unparsable import ParsedAnswerAccuracy
 
 WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
          "sixteen seventeen eighteen nineteen twenty").split()  # fmt: skip
@@ -32,11 +32,10 @@ def stated_count(text: str) -> int | None:
 
 
 @register_scorer
-class CountMatch(ItemwiseScorer):
+class CountMatch(ParsedAnswerAccuracy):
     """1 when the stated count equals the reference count; an answer with no number is wrong, counted."""
 
     name: ClassVar[str] = "count_match"
-    scale: ClassVar[float] = 100.0
 
     def score_text(self, item: EvalItem, text: str) -> ItemScore:
         """1.0 or 0.0; an item without a numeric reference is excluded (`no_reference`)."""
@@ -48,11 +47,3 @@ class CountMatch(ItemwiseScorer):
         if count is None:
             detail["unparsable"] = True
         return ItemScore(item.question_id, 1.0 if count in refs else 0.0, detail=detail)
-
-    def aggregate(
-        self, items: Sequence[EvalItem], scores: Sequence[ItemScore], seed: int = 0
-    ) -> MetricResult:
-        """Accuracy in % with its CI and `details["unparsable"]`."""
-        result = mean_result(self.name, items, scores, seed=seed, scale=self.scale)
-        result.details["unparsable"] = sum(1 for s in scores if s.detail.get("unparsable"))
-        return result

@@ -16,7 +16,8 @@ import numpy as np
 from polyvlm.eval.bootstrap import stratified_ci
 from polyvlm.eval.items import EvalItem, ItemScore
 from polyvlm.eval.scorer import MetricResult, register_scorer
-from polyvlm.eval.scorers.itemwise import ItemwiseScorer, excluded_counts, references_of
+from polyvlm.eval.scorers.itemwise import excluded_counts
+from polyvlm.eval.scorers.substring import SubstringAsWritten
 
 
 def mean_of_category_means(
@@ -49,18 +50,10 @@ def mean_of_category_means(
 
 
 @register_scorer
-class JICVQAMatch(ItemwiseScorer):
+class JICVQAMatch(SubstringAsWritten):
     """Containment of the class name in the answer; the headline averages the domains."""
 
     name: ClassVar[str] = "jic_vqa"
-    scale: ClassVar[float] = 100.0
-
-    def score_text(self, item: EvalItem, text: str) -> ItemScore:
-        """1.0 or 0.0 (the anchor's `ref in pred`); no reference is excluded (`no_reference`)."""
-        refs = [r for r in references_of(item) if r]
-        if not refs:
-            return ItemScore(item.question_id, None, "no_reference")
-        return ItemScore(item.question_id, 1.0 if any(r in text for r in refs) else 0.0)
 
     def aggregate(
         self, items: Sequence[EvalItem], scores: Sequence[ItemScore], seed: int = 0

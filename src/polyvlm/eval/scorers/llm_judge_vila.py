@@ -20,58 +20,22 @@ as distinct requests for `--judge-runs N`; combine the N results with `eval.judg
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import ClassVar
 
-from polyvlm.eval.items import EvalItem, ItemScore
-from polyvlm.eval.judge_prompt import load_judge_prompt
-from polyvlm.eval.scorer import MetricResult, register_scorer
-from polyvlm.eval.scorers.itemwise import mean_result
-from polyvlm.eval.scorers.judge_calls import (
-    JudgeScorer,
-    judge_failures,
-    judge_params,
-    judge_question,
-    judge_reference,
-)
+from polyvlm.eval.scorer import register_scorer
 from polyvlm.eval.scorers.judge_replies import parse_score_line
+from polyvlm.eval.scorers.prompted_judge import PromptedJudge
 
 
 @register_scorer
-class VilaJudge(JudgeScorer):
+class VilaJudge(PromptedJudge):
     """The 1-5 LLM judge of LLM-jp-3 VILA; `run` makes repeated judgings distinct requests."""
 
     name: ClassVar[str] = "llm_judge_vila"
+    default_prompt: ClassVar[str] = "vila_judge"
     score_range: ClassVar[tuple[float, float]] = (1.0, 5.0)
     max_tokens: ClassVar[int] = 256
-
-    def __init__(self, run: int = 0, prompt: str = "vila_judge", prompt_dir: str = "") -> None:
-        self.run = run
-        self.prompt = load_judge_prompt(prompt, directory=prompt_dir)
-
-    def _conversation(self, item: EvalItem, answer: str) -> list[dict[str, str]]:
-        return self.prompt.messages(
-            question=judge_question(item), reference=judge_reference(item), answer=answer
-        )
 
     def _read(self, reply: str) -> tuple[float, dict[str, object]] | None:
         value = parse_score_line(reply)
         return None if value is None else (float(value), {})
-
-    def prompt_sha256s(self) -> dict[str, str]:
-        """The prompt files this scorer sends, by name, with their sha256 (for the manifest)."""
-        return {self.prompt.name: self.prompt.sha256}
-
-    def aggregate(
-        self, items: Sequence[EvalItem], scores: Sequence[ItemScore], seed: int = 0
-    ) -> MetricResult:
-        """The mean 1-5 score with its CI; judge failures, prompt and run in details."""
-        result = mean_result(self.name, items, scores, seed=seed, scale=1.0)
-        result.details.update(
-            judge_failures=judge_failures(scores),
-            judge_prompt=self.prompt.name,
-            judge_prompt_sha256=self.prompt.sha256,
-            judge_run=self.run,
-            judge_params=judge_params(self.run, self.max_tokens),
-        )
-        return result

@@ -19,7 +19,8 @@ import numpy as np
 
 from polyvlm.eval.items import EvalItem, ItemScore
 from polyvlm.eval.scorer import MetricResult, register_scorer
-from polyvlm.eval.scorers.itemwise import ItemwiseScorer, mean_result, references_of
+from polyvlm.eval.scorers.itemwise import mean_result
+from polyvlm.eval.scorers.substring import SubstringAsWritten
 
 _ROTATION = re.compile(r"(.*)_rot(\d+)$")
 
@@ -43,18 +44,10 @@ def breakdown(pairs: Sequence[tuple[EvalItem, float]], scale: float) -> dict[str
 
 
 @register_scorer
-class MECHAJaMatch(ItemwiseScorer):
+class MECHAJaMatch(SubstringAsWritten):
     """Containment of the answer letter; breakdowns by answer type, background and rotation."""
 
     name: ClassVar[str] = "mecha_ja"
-    scale: ClassVar[float] = 100.0
-
-    def score_text(self, item: EvalItem, text: str) -> ItemScore:
-        """1.0 or 0.0 (the anchor's `ref in pred`); no reference is excluded (`no_reference`)."""
-        refs = [r for r in references_of(item) if r]
-        if not refs:
-            return ItemScore(item.question_id, None, "no_reference")
-        return ItemScore(item.question_id, 1.0 if any(r in text for r in refs) else 0.0)
 
     def aggregate(
         self, items: Sequence[EvalItem], scores: Sequence[ItemScore], seed: int = 0

@@ -27,7 +27,8 @@ from polyvlm.eval.bootstrap import stratified_ci
 from polyvlm.eval.items import EvalItem, ItemScore
 from polyvlm.eval.scorer import MetricResult, register_scorer
 from polyvlm.eval.scorers.itemwise import ItemwiseScorer, excluded_counts
-from polyvlm.eval.scorers.yes_no import unparsable_count, yes_no_score
+from polyvlm.eval.scorers.unparsable import unparsable_count
+from polyvlm.eval.scorers.yes_no import yes_no_score
 
 PERCEPTION = (
     "existence", "count", "position", "color", "posters",

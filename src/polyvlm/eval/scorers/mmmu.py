@@ -16,14 +16,15 @@ does not match every word). Per item 1 or 0; headline in % with a bootstrap 95 %
 
 from __future__ import annotations
 
-import random
 import re
 from collections.abc import Sequence
 from typing import ClassVar
 
 from polyvlm.eval.items import EvalItem, ItemScore
-from polyvlm.eval.scorer import MetricResult, register_scorer
-from polyvlm.eval.scorers.itemwise import ItemwiseScorer, mean_result, references_of
+from polyvlm.eval.scorer import register_scorer
+from polyvlm.eval.scorers.choice import picked_or_unparsable
+from polyvlm.eval.scorers.itemwise import references_of
+from polyvlm.eval.scorers.unparsable import ParsedAnswerAccuracy
 
 KEY_INDICATORS = ("could be ", "so ", "is ", "thus ", "therefore ", "final ", "answer ", "result ")
 NUMBER_PATTERNS = (
@@ -110,11 +111,10 @@ def open_correct(golds: Sequence[str], preds: Sequence[str | float]) -> bool:
 
 
 @register_scorer
-class MMMUAccuracy(ItemwiseScorer):
+class MMMUAccuracy(ParsedAnswerAccuracy):
     """MMMU's accuracy: its multiple-choice and open-answer parsing; an unparsable choice is wrong, counted."""
 
     name: ClassVar[str] = "mmmu"
-    scale: ClassVar[float] = 100.0
 
     def __init__(self, random_seed: int | None = None) -> None:
         self.random_seed = random_seed
@@ -126,19 +126,5 @@ class MMMUAccuracy(ItemwiseScorer):
             return ItemScore(item.question_id, None, "no_reference")
         if not item.choices:
             return ItemScore(item.question_id, 1.0 if open_correct(refs, parse_open(text)) else 0.0)
-        picked = parse_choice(text, item.choices)
-        detail: dict[str, object] = {"extracted": picked}
-        if picked is None:
-            detail["unparsable"] = True
-            if self.random_seed is not None:
-                picked = random.Random(f"{self.random_seed}:{item.question_id}").choice(sorted(item.choices))
-                detail["random_pick"] = picked
+        picked, detail = picked_or_unparsable(parse_choice(text, item.choices), item, self.random_seed)
         return ItemScore(item.question_id, 1.0 if picked in refs else 0.0, detail=detail)
-
-    def aggregate(
-        self, items: Sequence[EvalItem], scores: Sequence[ItemScore], seed: int = 0
-    ) -> MetricResult:
-        """Accuracy in % with its CI and `details["unparsable"]`."""
-        result = mean_result(self.name, items, scores, seed=seed, scale=self.scale)
-        result.details["unparsable"] = sum(1 for s in scores if s.detail.get("unparsable"))
-        return result

@@ -23,7 +23,8 @@ from polyvlm.eval.bootstrap import stratified_ci
 from polyvlm.eval.items import EvalItem, ItemScore
 from polyvlm.eval.scorer import MetricResult, register_scorer
 from polyvlm.eval.scorers.itemwise import ItemwiseScorer, excluded_counts, references_of
-from polyvlm.eval.scorers.yes_no import parse_yes_no, unparsable_count, yes_no_score
+from polyvlm.eval.scorers.unparsable import unparsable_count
+from polyvlm.eval.scorers.yes_no import parse_yes_no, yes_no_score
 
 
 def pope_figures(gold_yes: np.ndarray, said_yes: np.ndarray, right: np.ndarray) -> dict[str, float]:

@@ -9,13 +9,13 @@ after ("No, there is no dog; a cat is ..."). Per item 1 or 0; headline in % with
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import ClassVar
 
 from polyvlm.eval.items import EvalItem, ItemScore
-from polyvlm.eval.scorer import MetricResult, register_scorer
+from polyvlm.eval.scorer import register_scorer
 from polyvlm.eval.scorers.answer_text import normalize_answer
-from polyvlm.eval.scorers.itemwise import ItemwiseScorer, mean_result, references_of
+from polyvlm.eval.scorers.itemwise import references_of
+from polyvlm.eval.scorers.unparsable import ParsedAnswerAccuracy
 
 YES_WORDS = ("yes", "oui", "ja", "sì", "si", "sí", "はい")
 NO_WORDS = ("no", "non", "nein", "いいえ")
@@ -45,26 +45,12 @@ def yes_no_score(item: EvalItem, text: str) -> ItemScore:
     return ItemScore(item.question_id, 1.0 if answer == gold else 0.0, detail=detail)
 
 
-def unparsable_count(scores: Sequence[ItemScore]) -> int:
-    """How many scored answers said neither yes nor no."""
-    return sum(1 for s in scores if s.detail.get("unparsable"))
-
-
 @register_scorer
-class YesNo(ItemwiseScorer):
+class YesNo(ParsedAnswerAccuracy):
     """Accuracy of yes/no answers; unparsable answers are wrong and counted."""
 
     name: ClassVar[str] = "yes_no"
-    scale: ClassVar[float] = 100.0
 
     def score_text(self, item: EvalItem, text: str) -> ItemScore:
         """1.0 or 0.0 (see `yes_no_score`)."""
         return yes_no_score(item, text)
-
-    def aggregate(
-        self, items: Sequence[EvalItem], scores: Sequence[ItemScore], seed: int = 0
-    ) -> MetricResult:
-        """Accuracy in % with its CI, and `details["unparsable"]`."""
-        result = mean_result(self.name, items, scores, seed=seed, scale=self.scale)
-        result.details["unparsable"] = unparsable_count(scores)
-        return result

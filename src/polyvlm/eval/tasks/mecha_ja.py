@@ -14,7 +14,7 @@ from polyvlm.eval.items import EvalItem
 from polyvlm.eval.task import Task, register_task
 from polyvlm.eval.tasks.choice_prompt import instruction, lettered, options_block
 from polyvlm.eval.tasks.image_values import image_value
-from polyvlm.eval.tasks.jmmmu import parse_options
+from polyvlm.eval.tasks.mmmu_layout import parse_options
 from polyvlm.eval.tasks.table_rows import TaskDataError, column, read_rows
 
 

@@ -11,30 +11,13 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 from polyvlm.eval.items import EvalItem
 from polyvlm.eval.task import Task, register_task
 from polyvlm.eval.tasks.choice_prompt import instruction, lettered, options_block
-from polyvlm.eval.tasks.image_values import image_value
-from polyvlm.eval.tasks.jmmmu import IMAGE_REF, parse_options
+from polyvlm.eval.tasks.mmmu_layout import IMAGE_REF, parse_options, shown_images
 from polyvlm.eval.tasks.short_answer import SINGLE_WORD_OR_PHRASE
-from polyvlm.eval.tasks.table_rows import TaskDataError, column, read_rows
-
-
-def shown_images(row: dict[str, Any], text: str, base: Path, where: str) -> tuple[str | bytes, ...]:
-    """The images in the order the text names them; every image of the row when it names none."""
-    refs = list(dict.fromkeys(IMAGE_REF.findall(text)))
-    if not refs:
-        refs = [str(n) for n in range(1, 8) if row.get(f"image_{n}") not in (None, "", {})]
-    images = []
-    for n in refs:
-        cell = row.get(f"image_{n}")
-        if cell in (None, "", {}):
-            raise TaskDataError(f"{where}: the question shows <image {n}> but image_{n} is empty")
-        images.append(image_value(cell, base, where))
-    return tuple(images)
+from polyvlm.eval.tasks.table_rows import column, read_rows
 
 
 def accepted_answers(value: object) -> str | tuple[str, ...]:

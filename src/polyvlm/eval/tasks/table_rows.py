@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from polyvlm.eval.json_lines import read_object_lines
+
 TABLE_SUFFIXES = (".parquet", ".jsonl", ".json", ".tsv", ".csv")
 
 
@@ -59,19 +61,7 @@ def _read_file(path: Path) -> list[dict[str, Any]]:
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError as e:
-                raise TaskDataError(f"{path}:{n}: not a JSON object: {e}") from e
-            if not isinstance(row, dict):
-                raise TaskDataError(f"{path}:{n}: not a JSON object")
-            rows.append(row)
-    return rows
+    return [row for _, row in read_object_lines(path, TaskDataError)[0]]
 
 
 def _datasets_module() -> Any:
