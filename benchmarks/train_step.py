@@ -30,6 +30,7 @@ import argparse
 import io
 import platform
 import random
+import statistics
 import time
 
 import numpy as np
@@ -113,22 +114,35 @@ def compare(model, tokenized, pad_id: int, micro: int, steps: int, max_length: i
     modes alternating (after a warm-up of each), so a change of load on the machine hits all alike."""
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=0.0)  # lr 0: all modes see the same weights
-    totals = {mode: [0.0, 0.0, 0, 0] for mode in MODES}
+    per_step: dict[tuple[bool, bool], list[tuple[float, float, int, int]]] = {mode: [] for mode in MODES}
     for k in range(steps + 1):
         chunk = tokenized[k * micro : (k + 1) * micro]
         for packing, full in MODES if k % 2 else MODES[::-1]:
             measured = step(model, opt, chunk, pad_id, max_length, packing, segments, full)
             if k:  # the first round warms up allocators and kernels
-                totals[packing, full] = [a + b for a, b in zip(totals[packing, full], measured, strict=True)]
-    return {
-        mode: {
-            "tokens_per_s": t[2] / t[0],
-            "tokens_per_cpu_s": t[2] / t[1],
-            "padding_share": t[3] / (t[2] + t[3]),
-            "s_per_step": t[0] / steps,
+                per_step[packing, full].append(measured)
+    out = {}
+    for mode, rows in per_step.items():
+        wall, cpu, tokens, padding = (sum(col) for col in zip(*rows, strict=True))
+        out[mode] = {
+            "tokens_per_s": tokens / wall,
+            "tokens_per_cpu_s": tokens / cpu,
+            "padding_share": padding / (tokens + padding),
+            "s_per_step": wall / steps,
+            "steps": rows,
         }
-        for mode, t in totals.items()
-    }
+    return out
+
+
+def ratio(a: dict, b: dict) -> str:
+    """a's tokens/s and tokens per CPU-second over b's: over all steps, and the median of the steps'
+    own ratios (the same micro-batch, seconds apart: a burst of other work on the machine moves the
+    sums but rarely the median)."""
+    cells = []
+    for i, key in ((0, "tokens_per_s"), (1, "tokens_per_cpu_s")):
+        median = statistics.median(sb[i] / sa[i] for sa, sb in zip(a["steps"], b["steps"], strict=True))
+        cells.append(f"{a[key] / b[key]:.2f}x (median {median:.2f}x)")
+    return " | ".join(cells)
 
 
 def main() -> None:
@@ -173,15 +187,13 @@ def main() -> None:
                 f"| {100 * r['padding_share']:.1f}% | {r['s_per_step']:.2f} |"
             )
         for full in (False, True):
-            packed, padded = results[True, full], results[False, full]
-            wall = packed["tokens_per_s"] / padded["tokens_per_s"]
-            cpu = packed["tokens_per_cpu_s"] / padded["tokens_per_cpu_s"]
+            loss = "full" if full else "chunked"
             print(
-                f"| {name} | {'full' if full else 'chunked'} | packed / padded | {wall:.2f}x | {cpu:.2f}x | | |"
+                f"| {name} | {loss} | packed / padded | {ratio(results[True, full], results[False, full])} | | |"
             )
-        new, old = results[True, False], results[True, True]
-        print(f"| {name} | chunked / full | packed | {new['tokens_per_s'] / old['tokens_per_s']:.2f}x "
-              f"| {new['tokens_per_cpu_s'] / old['tokens_per_cpu_s']:.2f}x | | |")  # fmt: skip
+        print(
+            f"| {name} | chunked / full | packed | {ratio(results[True, False], results[True, True])} | | |"
+        )
 
 
 if __name__ == "__main__":

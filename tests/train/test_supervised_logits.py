@@ -97,3 +97,24 @@ def test_function_equals_autograd_with_a_frozen_head():
     supervised_cross_entropy(hidden, head, targets, chunk=5).backward()
     assert head.weight.grad is None
     torch.testing.assert_close(hidden.grad, 2 * ref_h, rtol=1e-5, atol=1e-7)
+
+
+def test_under_bf16_autocast_the_head_runs_in_bf16_as_before():
+    """Autocast (as training on GPU runs): bf16 head products, float32 softmax and head gradient."""
+    torch.manual_seed(0)
+    head = torch.nn.Linear(32, 300, bias=False)
+    hidden = torch.randn(40, 32, requires_grad=True)
+    targets = torch.randint(0, 300, (40,))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        ref = F.cross_entropy(head(hidden).float(), targets, reduction="sum")
+    ref.backward()
+    ref_h, ref_w = hidden.grad.clone(), head.weight.grad.clone()
+    hidden.grad, head.weight.grad = None, None
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss = supervised_cross_entropy(hidden, head, targets, chunk=16)
+    loss.backward()
+    assert head.weight.grad.dtype == torch.float32 and hidden.grad.dtype == torch.float32
+    torch.testing.assert_close(loss, ref, rtol=1e-3, atol=1e-3)
+    # bf16 operands round the two paths' products differently: a bf16 tolerance
+    torch.testing.assert_close(hidden.grad, ref_h, rtol=2e-2, atol=2e-2)
+    torch.testing.assert_close(head.weight.grad, ref_w, rtol=2e-2, atol=2e-2)

@@ -154,7 +154,9 @@ class PolyVLMForConditionalGeneration(PolyVLMPreTrainedModel, GenerationMixin):
         holds no logits, only ``loss``: the cross-entropy *summed* over the supervised positions.
         """
         if targets is not None and labels is not None:
-            raise ValueError("give labels (shifted inside, mean loss) or targets (aligned, summed loss), not both")
+            raise ValueError(
+                "give labels (shifted inside, mean loss) or targets (aligned, summed loss), not both"
+            )
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("give exactly one of input_ids or inputs_embeds")
         if pixel_values is not None and input_ids is None:
