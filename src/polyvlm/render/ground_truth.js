@@ -52,7 +52,7 @@
         }
         if (fresh) {
           if (blank) continue;  // a line does not start with the space that wrapped
-          line = { text: '', block: info.id, role: info.role, x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity, last: null };
+          line = { text: '', block: info.id, role: info.role, vertical, x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity, last: null };
           lines.push(line);
         }
         line.text += ch;
@@ -69,7 +69,7 @@
   // the base text's side of each <rt> it overlaps, so a crop of the box shows the line and not its readings
   const rubies = Array.from(document.querySelectorAll('rt')).flatMap(rt => Array.from(rt.getClientRects()));
   for (const l of lines) {
-    const vertical = l.x1 - l.x0 < l.y1 - l.y0 && l.text.length > 1;
+    const vertical = l.vertical && l.text.length > 1;
     for (const r of rubies) {
       if (r.right <= l.x0 || r.left >= l.x1 || r.bottom <= l.y0 || r.top >= l.y1) continue;
       // ruby stands on the right of a column and above a row; a rect on the other side is another line's
