@@ -51,6 +51,7 @@ from polyvlm.synth import (
     instruct,
     license_filter,
     near_dup_questions,
+    ocr_photo_data,
     output_language,
     page_qa,
     pair_qa,

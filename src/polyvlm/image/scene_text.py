@@ -2,7 +2,8 @@
 
 Every line the detector finds is read by the recogniser; lines read with less than `min_confidence`
 are left out. The result, `metadata.scene_text` (text, box, confidence per line, top to bottom), is
-what photo_text_qa grounds its questions in. A photo without text passes unchanged.
+what photo_text_qa grounds its questions in and ocr_photo_data turns into OCR targets. Image-only PDF
+pages (read_pdf with `require_text: false`) are read the same way. A photo without text passes unchanged.
 """
 
 from __future__ import annotations
@@ -48,7 +49,11 @@ class SceneText(MapStep):
         self._reader = LineOcr(threads=self.params.threads)
 
     def apply(self, record: Record) -> Record | Drop:
-        if not isinstance(record, Sample) or record.task not in ("photo", "") or not record.images:
+        if not isinstance(record, Sample) or not record.images:
+            return record
+        # photos, and PDF pages without a text layer (read_pdf with require_text: false): scans to read
+        scan = record.task == "pdf_page" and not str(record.metadata.get("text", "")).strip()
+        if record.task not in ("photo", "") and not scan:
             return record
         self.ensure_setup()
         image = record.images[0]
@@ -67,6 +72,7 @@ class SceneText(MapStep):
             picture = Image.open(io.BytesIO(data)).convert("RGB")
         except (UnidentifiedImageError, OSError) as e:
             return Drop("undecodable_image", str(e))
+        image.width, image.height = picture.size  # what position questions about the text are relative to
         boxes = self._detector.detect(picture)
         # a box is read as a row; a tall one (a vertical sign) is turned first, as line_crops does
         reads = (
