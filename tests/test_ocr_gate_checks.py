@@ -70,6 +70,7 @@ def test_numbers_must_be_read_exactly():
 
 def test_a_wrong_number_in_the_ground_truth_is_dropped_and_named(gate):
     clean = _page(TEXTS, "article")
+    assert clean.metadata["category"] == "ocr_qa"  # Jagle's category, set by render_pages
     assert any("2018" in ln["text"] for ln in clean.metadata["lines"])
     assert gate.apply(clean) is clean, clean.metadata["ocr"]
     bad = _corrupted(clean, lambda t: t.replace("2018", "3129"))

@@ -47,6 +47,7 @@ from polyvlm.render import chart_step, chart_writer, ocr_gate, render_step, synt
 from polyvlm.report import document_profile, pair_profile, sample_profile
 from polyvlm.synth import (
     answer_length,
+    categories,
     decontaminate,
     instruct,
     license_filter,

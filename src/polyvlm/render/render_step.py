@@ -27,6 +27,7 @@ from polyvlm.render.browser import (
 )
 from polyvlm.render.page_html import LAYOUTS, PageSpec, page_html, sentences
 from polyvlm.render.page_tasks import page_questions, transcription
+from polyvlm.synth.categories import TASK_CATEGORY
 from polyvlm.synth.prompt_data import PromptData, load_prompt_data
 
 Layout = Literal["article", "two_column", "table", "vertical"]  # page_html.LAYOUTS
@@ -160,6 +161,7 @@ class RenderPages(ExpandStep):
             task="render_page",
             language=p.language,
             metadata={
+                "category": TASK_CATEGORY["render_page"],
                 "layout": spec.layout,
                 "font": spec.font,
                 "font_size": spec.font_size,

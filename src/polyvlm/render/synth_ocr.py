@@ -25,6 +25,7 @@ from polyvlm.render.font_files import FontMissing, font_file
 from polyvlm.render.page_tasks import line_after, transcription
 from polyvlm.render.text_wrap import wrap
 from polyvlm.render.textures import background, paper
+from polyvlm.synth.categories import TASK_CATEGORY
 from polyvlm.synth.prompt_data import PromptData, load_prompt_data
 
 
@@ -135,6 +136,7 @@ class SynthOcr(ExpandStep):
             task="synth_ocr",
             language=p.language,
             metadata={
+                "category": TASK_CATEGORY["synth_ocr"],
                 "text": transcription(truth),
                 "lines": lines,
                 "style": style,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from polyvlm.synth.categories import CATEGORIES
+
 TOTALS = ("calls", "cache_hits", "retries", "prompt_tokens", "completion_tokens", "cost_usd")
 
 
@@ -42,6 +44,15 @@ def cer_histogram_html(bins: dict[str, int]) -> str:
     )
 
 
+def category_table_html(categories: dict[str, int]) -> str:
+    """Kept samples per Jagle category, in Jagle's order ("-": a task synth/categories.py does not map)."""
+    if not categories:
+        return ""
+    order = [c for c in CATEGORIES if c in categories] + sorted(set(categories) - set(CATEGORIES))
+    rows = "".join(f"<tr><td>{escape(c)}</td><td class=n>{categories[c]}</td></tr>" for c in order)
+    return f"<h2>Samples per category</h2><table><tr><th>category</th><th>samples</th></tr>{rows}</table>"
+
+
 def sample_card_html(samples: dict[str, Any], metrics: dict[str, dict[str, float]]) -> str:
     """Counts per generator, language and task; model-call totals; kept and dropped samples."""
     rows = "".join(
@@ -65,7 +76,8 @@ def sample_card_html(samples: dict[str, Any], metrics: dict[str, dict[str, float
     return (
         "<h2>Samples kept</h2><table><tr><th>generator</th><th>language</th><th>task</th><th>samples</th></tr>"
         f"{rows}</table><p>{samples['turns']} turns in all.</p>"
-        "<h2>Licence mix</h2><table><tr><th>source licence</th><th>generator licence</th><th>samples</th></tr>"
+        + category_table_html(samples.get("categories", {}))
+        + "<h2>Licence mix</h2><table><tr><th>source licence</th><th>generator licence</th><th>samples</th></tr>"
         f"{licenses}</table>"
         + (f"<h2>Model calls</h2><table>{calls}</table>" if calls else "")
         + cer_histogram_html(samples.get("ocr_cer", {}))

@@ -1,4 +1,4 @@
-"""What a dataset card shows of a conversation corpus: counts per generator, language and task, and samples."""
+"""What a dataset card shows of a conversation corpus: counts per generator, language, task and category, and samples."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from polyvlm.core.profiles import ProfileKind, register_profile
 from polyvlm.core.records import Sample
 from polyvlm.report.pair_profile import thumbnail
+from polyvlm.synth.categories import category_of
 
 KEPT_PER_SHARD = 6
 DROPPED_PER_REASON = 2
@@ -46,6 +47,7 @@ class SampleProfile:
         self.kept: list[dict[str, Any]] = []
         self.dropped: dict[str, list[dict[str, Any]]] = {}
         self.ocr_cer: dict[str, int] = {}  # "kept|0.05" -> samples whose OCR read-back CER falls in that bin
+        self.categories: dict[str, int] = {}  # Jagle's category (synth/categories.py) -> kept samples
 
     def add(self, sample: Sample, kept: bool, step: str = "", reason: str = "") -> None:
         """Count a kept sample; keep a few kept and dropped samples for the gallery."""
@@ -56,6 +58,8 @@ class SampleProfile:
         if kept:
             key = f"{sample.provenance.generator or '-'}|{sample.language or '-'}|{sample.task or '-'}"
             self.counts[key] = self.counts.get(key, 0) + 1
+            category = category_of(sample) or "-"
+            self.categories[category] = self.categories.get(category, 0) + 1
             lic = f"{sample.provenance.license or '-'}|{sample.metadata.get('generator_license') or '-'}"
             self.licenses[lic] = self.licenses.get(lic, 0) + 1
             self.turns += len(sample.messages)
@@ -76,14 +80,14 @@ class SampleProfile:
     def to_dict(self) -> dict[str, Any]:
         """The JSON form kept in a unit's stats."""
         return {"counts": self.counts, "licenses": self.licenses, "turns": self.turns, "kept": self.kept,
-                "dropped": self.dropped, "ocr_cer": self.ocr_cer}  # fmt: skip
+                "dropped": self.dropped, "ocr_cer": self.ocr_cer, "categories": self.categories}  # fmt: skip
 
 
 def merge_sample_profiles(profiles: list[dict[str, Any]], kept_max: int = 18) -> dict[str, Any]:
     """Join shards' profiles (in shard order): counts add up, galleries are capped."""
     out = SampleProfile().to_dict()
     for p in profiles:
-        for field in ("counts", "licenses", "ocr_cer"):
+        for field in ("counts", "licenses", "ocr_cer", "categories"):
             for key, n in p.get(field, {}).items():
                 out[field][key] = out[field].get(key, 0) + n
         out["turns"] += p["turns"]

@@ -12,6 +12,7 @@ from pydantic import Field
 from polyvlm.clients.chat import ChatRequest
 from polyvlm.core.records import ImageRef, Record, Sample, qa_messages
 from polyvlm.core.step import Drop
+from polyvlm.synth.categories import set_category
 from polyvlm.synth.generator_step import GeneratorParams, GeneratorStep
 from polyvlm.synth.grounding import ungrounded
 from polyvlm.synth.image_payload import image_bytes, image_data_url
@@ -84,4 +85,4 @@ class GroundedQa(GeneratorStep):
         record.images = record.images[:1]
         record.messages = qa_messages(pairs)
         record.task = task
-        return record
+        return set_category(record)

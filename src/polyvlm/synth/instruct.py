@@ -13,6 +13,7 @@ from typing import Literal
 from polyvlm.clients.chat import ChatRequest
 from polyvlm.core.records import Record, Sample
 from polyvlm.core.step import Drop, ExpandStep, Params, register
+from polyvlm.synth.categories import set_category
 from polyvlm.synth.generator_step import GeneratorParams, GeneratorStep
 from polyvlm.synth.llava_prompt import (
     INSTRUCT_TYPES,
@@ -51,6 +52,7 @@ class InstructTasks(ExpandStep):
             sample.id = f"{record.id}-{kind}"
             sample.task = f"llava_{kind}"
             sample.metadata["instruct_type"] = kind
+            set_category(sample)
             out.append(sample)
         return out
 

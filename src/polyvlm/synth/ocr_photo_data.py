@@ -24,6 +24,7 @@ from pydantic import Field
 
 from polyvlm.core.records import Record, Sample, qa_messages
 from polyvlm.core.step import Drop, ExpandStep, Params, register
+from polyvlm.synth.categories import TASK_CATEGORY
 from polyvlm.synth.prompt_data import PromptData, load_prompt_data
 from polyvlm.text.scripts import script_share
 
@@ -164,6 +165,7 @@ class OcrPhotoData(ExpandStep):
             task=task,
             language=self.params.language,
             metadata={
+                "category": TASK_CATEGORY[task],
                 "ocr_derived": True,
                 "ocr_engine": OCR_ENGINE,
                 "ocr_confidence": round(min(ln["confidence"] for ln in lines), 4),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from polyvlm.core.records import ImageRef, Pair, Record, Sample, qa_messages
 from polyvlm.core.step import Drop, register
+from polyvlm.synth.categories import TASK_CATEGORY
 from polyvlm.synth.grounded_qa import GroundedQa, GroundedQaParams
 
 
@@ -39,6 +40,6 @@ class PairQa(GroundedQa):
             images=[record.image],
             messages=qa_messages(pairs),
             task="pair_qa",
-            metadata={"alt_text": record.text, "page_url": record.url},
+            metadata={"alt_text": record.text, "page_url": record.url, "category": TASK_CATEGORY["pair_qa"]},
             provenance=record.provenance,
         )

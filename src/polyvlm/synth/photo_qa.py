@@ -7,6 +7,7 @@ from pydantic import Field
 from polyvlm.clients.chat import ChatRequest
 from polyvlm.core.records import Record, Sample, qa_messages
 from polyvlm.core.step import Drop, register
+from polyvlm.synth.categories import set_category
 from polyvlm.synth.generator_step import GeneratorParams, GeneratorStep
 from polyvlm.synth.image_payload import image_bytes, image_data_url
 from polyvlm.synth.qa_blocks import parse_qa_blocks
@@ -68,4 +69,4 @@ class PhotoQa(GeneratorStep):
         record.images = record.images[:1]  # the conversation has one <image> marker: the image shown
         record.messages = qa_messages(pairs)
         record.task = "photo_qa"
-        return record
+        return set_category(record)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from polyvlm.core.errors import RecipeError
 from polyvlm.core.records import Record, Sample
 from polyvlm.core.step import Drop, MapStep, Params, register
+from polyvlm.synth.categories import set_category
 from polyvlm.synth.prompt_data import PromptData, load_prompt_data
 from polyvlm.synth.prompt_files import PromptNotFound
 
@@ -57,6 +58,7 @@ class VqaToConv(MapStep):
         if not with_short_answer_instruction(record, self._instruction):
             return Drop("no_conversation")
         record.task = "vqa_conversation"
+        set_category(record)
         record.language = record.language or self.params.language
         record.metadata["prompt_file"] = f"{self.params.language}/vqa_to_conv.yaml"
         record.metadata["prompt_sha256"] = self._prompt_file.sha256
