@@ -28,7 +28,13 @@ def main() -> None:
     from polyvlm.render.render_step import RenderPages
 
     docs = documents(args.docs)
-    gate = OcrGate(max_cer=1.0, max_cer_vertical=1.0, max_wrong_lines=1.0, max_wrong_lines_vertical=1.0)
+    gate = OcrGate(
+        max_cer=1.0,
+        max_cer_vertical=1.0,
+        max_wrong_lines=1.0,
+        max_wrong_lines_vertical=1.0,
+        check_numbers_vertical=True,
+    )
     print(
         f"{'layout':<11} {'pages':>5} {'CER mean':>9} {'CER max':>8} {'wrong-line mean':>16} {'max':>6}  numbers dropped"
     )

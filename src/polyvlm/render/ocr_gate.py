@@ -41,12 +41,12 @@ class OcrGateParams(Params):
     """samples whose read-back character error rate is above this are dropped (ocr_cer_too_high)"""
     max_cer_vertical: float = Field(0.2, ge=0, le=1)
     """the same for pages whose lines are mostly vertical columns (縦書き): clean vertical renders read back at
-    CER 0.074 on average and 0.129 at worst (benchmarks/ocr_gate_margin.py), horizontal ones at 0.017 at worst"""
-    max_wrong_lines: float = Field(0.5, ge=0, le=1)
+    CER 0.073 on average and 0.129 at worst (benchmarks/ocr_gate_margin.py), horizontal ones at 0.017 at worst"""
+    max_wrong_lines: float = Field(0.75, ge=0, le=1)
     """samples with a larger share of lines read differently from their ground truth are dropped (ocr_lines_wrong);
-    clean horizontal renders have 0.29 at worst"""
+    clean horizontal renders have 0.29 at worst, synth_ocr's augmented images 0.67 (2 of 32 above 0.5)"""
     max_wrong_lines_vertical: float = Field(1.0, ge=0, le=1)
-    """the same on vertical pages, off by default: PP-OCRv5 misreads a character on 74 % of clean columns"""
+    """the same on vertical pages, off by default: PP-OCRv5 misreads a character on 73 % of clean columns"""
     check_numbers: bool = True
     """drop a sample when a number of its ground truth is not read exactly (ocr_number_mismatch)"""
     check_numbers_vertical: bool = False
