@@ -4,8 +4,11 @@ registry as they found it."""
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -48,3 +51,24 @@ def register_step():
     yield _register
     REGISTRY.clear()
     REGISTRY.update(before)
+
+
+@pytest.fixture
+def gcs_server():
+    """A real GCS-compatible HTTP server (gcp-storage-emulator) on 127.0.0.1 with a bucket `runs`; its URL."""
+    pytest.importorskip("gcp_storage_emulator", reason="pip install gcp-storage-emulator (dev extra)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "gcp_storage_emulator", "start", "--host", "127.0.0.1",
+                             "--port", str(port), "--in-memory", "--default-bucket", "runs"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    proc.kill()
+    proc.wait()

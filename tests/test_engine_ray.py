@@ -243,28 +243,6 @@ def test_two_node_cluster_gives_the_same_output_as_local(root, tmp_path):
     assert funnel(str(ray_out)) == funnel(str(local))
 
 
-@pytest.fixture
-def gcs_server(tmp_path):
-    """A real GCS-compatible HTTP server (gcp-storage-emulator) on 127.0.0.1 with a bucket `runs`."""
-    # in the dev extra; until the lock file carries it, a venv made from the lock may lack it
-    pytest.importorskip("gcp_storage_emulator", reason="pip install gcp-storage-emulator (dev extra)")
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "gcp_storage_emulator", "start", "--host", "127.0.0.1",
-                             "--port", str(port), "--in-memory", "--default-bucket", "runs"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            import time
-
-            time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    proc.kill()
-    proc.wait()
-
-
 def _remote_env(gcs: str, staging) -> dict:
     return {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "STORAGE_EMULATOR_HOST": gcs,
             "POLYVLM_STAGING": str(staging)}  # fmt: skip

@@ -3,11 +3,6 @@ and read by range through pyarrow.fs as the data engine reads it, equal to the s
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-
 import pytest
 from stream_fixtures import write_pairs, write_text_jsonl
 
@@ -17,25 +12,9 @@ from polyvlm.train.data.stream import StreamSource, source_index
 
 
 @pytest.fixture
-def gcs(monkeypatch):
-    """gcp-storage-emulator on a free local port with a bucket `runs`; STORAGE_EMULATOR_HOST points at it."""
-    pytest.importorskip("gcp_storage_emulator", reason="pip install gcp-storage-emulator (dev extra)")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "gcp_storage_emulator", "start", "--host", "127.0.0.1",
-                             "--port", str(port), "--in-memory", "--default-bucket", "runs"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    monkeypatch.setenv("STORAGE_EMULATOR_HOST", f"http://127.0.0.1:{port}")
-    yield
-    proc.kill()
-    proc.wait()
+def gcs(gcs_server, monkeypatch):
+    """The GCS emulator (tests/conftest.py) with STORAGE_EMULATOR_HOST pointing at it."""
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server)
 
 
 @pytest.mark.parametrize("fmt", ["pairs_webdataset", "text_jsonl"])

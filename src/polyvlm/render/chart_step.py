@@ -17,12 +17,14 @@ from typing import Any, Literal
 from pydantic import Field
 
 from polyvlm.core.errors import RecipeError
-from polyvlm.core.records import Document, ImageRef, Provenance, Record, Sample, qa_messages
+from polyvlm.core.records import Document, Provenance, Record, Sample, qa_messages
 from polyvlm.core.step import Drop, ExpandStep, Params, register
 from polyvlm.render.chart_data import CHART_KINDS, ChartData, generate_chart
 from polyvlm.render.chart_draw import draw_chart
 from polyvlm.render.chart_qa import chart_questions
 from polyvlm.render.font_files import FontMissing, font_file
+from polyvlm.render.rendered_image import png_image
+from polyvlm.synth.categories import TASK_CATEGORY
 from polyvlm.synth.prompt_data import PromptData, load_prompt_data
 
 ChartKind = Literal["bar", "grouped_bar", "stacked_bar", "line", "pie", "scatter"]
@@ -109,20 +111,12 @@ class RenderCharts(ExpandStep):
         }
         return Sample(
             id=hashlib.sha1(f"chart:{p.seed}:{record.id}:{index}".encode()).hexdigest()[:20],
-            images=[
-                ImageRef(
-                    data=chart.png,
-                    sha256=hashlib.sha256(chart.png).hexdigest(),
-                    width=chart.width,
-                    height=chart.height,
-                    format="png",
-                )
-            ],
+            images=[png_image(chart.png, chart.width, chart.height)],
             messages=qa_messages([(q["question"], q["answer"]) for q in qa]),
             task="chart_qa",
             language=p.language,
             metadata={
-                "category": "chart_table",
+                "category": TASK_CATEGORY["chart_qa"],
                 "chart_kind": data.kind,
                 "data": data.to_dict(),
                 "spec": spec,

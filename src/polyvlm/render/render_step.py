@@ -15,18 +15,12 @@ from typing import Literal
 from pydantic import Field
 
 from polyvlm.core.errors import RecipeError
-from polyvlm.core.records import Document, ImageRef, Provenance, Record, Sample, qa_messages
+from polyvlm.core.records import Document, Provenance, Record, Sample, qa_messages
 from polyvlm.core.step import Drop, ExpandStep, Params, register
-from polyvlm.render.browser import (
-    BrowserMissing,
-    RenderedPage,
-    RenderFailed,
-    chromium_path,
-    restart_shared_renderer,
-    shared_renderer,
-)
+from polyvlm.render.browser import BrowserMissing, ChromiumRenderer, chromium_path, shared_renderer
 from polyvlm.render.page_html import LAYOUTS, PageSpec, page_html, sentences
 from polyvlm.render.page_tasks import page_questions, transcription
+from polyvlm.render.rendered_image import png_image, render_or_drop
 from polyvlm.synth.categories import TASK_CATEGORY
 from polyvlm.synth.prompt_data import PromptData, load_prompt_data
 
@@ -103,19 +97,11 @@ class RenderPages(ExpandStep):
 
     def setup(self) -> None:
         self._prompt = self._load_prompt()
-        self._renderer = shared_renderer()
 
-    def _render(self, html: str, width: int, height: int) -> RenderedPage | Drop:
-        """The rendered page; a browser that failed is replaced once, a second failure drops the page."""
-        try:
-            return self._renderer.render(html, width, height)
-        except RenderFailed:
-            self._renderer = restart_shared_renderer()
-        try:
-            return self._renderer.render(html, width, height)
-        except RenderFailed as e:
-            self._renderer = restart_shared_renderer()  # the next page starts on a fresh browser
-            return Drop("render_failed", str(e))
+    @property
+    def _renderer(self) -> ChromiumRenderer:
+        """The browser this step renders with: the process's shared one (replaced when it fails)."""
+        return shared_renderer()
 
     def expand(self, record: Record) -> list[Record] | Drop:
         if not isinstance(record, Document):
@@ -140,7 +126,7 @@ class RenderPages(ExpandStep):
             seed=rng.randrange(2**31),
         )
         spec.ruby_share = p.ruby_share if spec.layout == "vertical" and p.language == "ja" else 0.0
-        page = self._render(page_html(spec), spec.width, spec.height)
+        page = render_or_drop(page_html(spec), spec.width, spec.height)
         if isinstance(page, Drop):
             return page
         truth = page.truth
@@ -148,15 +134,7 @@ class RenderPages(ExpandStep):
             return Drop("too_little_text", f"{len(truth['lines'])} lines < {p.min_lines}")
         sample = Sample(
             id=hashlib.sha1(f"render:{record.id}".encode()).hexdigest()[:20],
-            images=[
-                ImageRef(
-                    data=page.png,
-                    sha256=hashlib.sha256(page.png).hexdigest(),
-                    width=page.width,
-                    height=page.height,
-                    format="png",
-                )
-            ],
+            images=[png_image(page.png, page.width, page.height)],
             messages=qa_messages(page_questions(truth, self._prompt, rng)),
             task="render_page",
             language=p.language,

@@ -17,17 +17,13 @@ from typing import Any
 from pydantic import Field
 
 from polyvlm.core.errors import RecipeError
-from polyvlm.core.records import Document, ImageRef, Provenance, Record, Sample, qa_messages
+from polyvlm.core.records import Document, Provenance, Record, Sample, qa_messages
 from polyvlm.core.step import Drop, ExpandStep, Params, register
-from polyvlm.render.browser import (
-    BrowserMissing,
-    RenderFailed,
-    chromium_path,
-    restart_shared_renderer,
-    shared_renderer,
-)
+from polyvlm.render.browser import BrowserMissing, chromium_path, shared_renderer
+from polyvlm.render.rendered_image import png_image, render_or_drop
 from polyvlm.render.table_data import CELL_BOXES_JS, TableData, generate_table, table_from_columns, table_html
 from polyvlm.render.table_qa import table_questions
+from polyvlm.synth.categories import TASK_CATEGORY
 from polyvlm.synth.prompt_data import load_prompt_data
 
 
@@ -80,30 +76,18 @@ class RenderTables(ExpandStep):
 
     def setup(self) -> None:
         self._topics, self._tasks = self._load()
-        self._renderer = shared_renderer()
+        shared_renderer()  # the browser starts with the step, not with its first table
         self._counts = {"tables_drawn": 0.0, "table_cells": 0.0, "table_questions": 0.0}
 
     def metrics(self) -> dict[str, float]:
         return dict(self._counts) if self._ready else {}
-
-    def _render(self, html: str) -> Any:
-        """The rendered table; a browser that failed is replaced once, a second failure drops the table."""
-        p = self.params
-        for attempt in range(2):
-            try:
-                return self._renderer.render(html, p.width, p.height, CELL_BOXES_JS)
-            except RenderFailed as e:
-                self._renderer = restart_shared_renderer()
-                if attempt:
-                    return Drop("render_failed", str(e))
-        raise AssertionError("unreachable")
 
     def _sample(
         self, record: Record, index: int, table: TableData, rng: random.Random, source: str
     ) -> Sample | Drop:
         p = self.params
         font, size = rng.choice(p.fonts), rng.choice(p.font_sizes)
-        page = self._render(table_html(table, font, size, p.width))
+        page = render_or_drop(table_html(table, font, size, p.width), p.width, p.height, CELL_BOXES_JS)
         if isinstance(page, Drop):
             return page
         cells = page.truth["measured"]
@@ -118,20 +102,12 @@ class RenderTables(ExpandStep):
         self._counts["table_questions"] += len(qa)
         return Sample(
             id=hashlib.sha1(f"table:{p.seed}:{record.id}:{index}".encode()).hexdigest()[:20],
-            images=[
-                ImageRef(
-                    data=page.png,
-                    sha256=hashlib.sha256(page.png).hexdigest(),
-                    width=page.width,
-                    height=page.height,
-                    format="png",
-                )
-            ],
+            images=[png_image(page.png, page.width, page.height)],
             messages=qa_messages([(q["question"], q["answer"]) for q in qa]),
             task="table_qa",
             language=p.language,
             metadata={
-                "category": "chart_table",
+                "category": TASK_CATEGORY["table_qa"],
                 "data": table.to_dict(),
                 "spec": {
                     "renderer": "chromium",
