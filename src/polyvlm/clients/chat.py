@@ -1,6 +1,6 @@
 """The chat client interface: what generator steps send (ChatRequest), get back (ChatResult), configure (ChatSpec).
 
-Steps never open sockets: a step holds a `ChatSpec` parameter, calls `open_chat_client(spec)` in its
+Steps never open sockets: a step holds a `ChatSpec` parameter, calls `chat_open.open_chat_client(spec)` in its
 `setup()`, and sends whole batches with `client.complete(requests)`, which returns one result per
 request, in order, and never raises for one failed request (the result carries the reason).
 Backends: `openai` (any OpenAI-compatible chat-completions endpoint: vLLM, SGLang, OpenAI, Azure)
@@ -104,10 +104,3 @@ class ChatClient(Protocol):
     def check(self) -> None:
         """Fail fast, before work starts, when the model cannot be reached or loaded (raises RecipeError)."""
         ...
-
-
-def open_chat_client(spec: ChatSpec) -> ChatClient:
-    """The client a spec describes (one per process; steps call this in setup())."""
-    from polyvlm.clients.chat_open import open_client
-
-    return open_client(spec)

@@ -83,10 +83,13 @@ class CachedChatClient:
         return results  # type: ignore[return-value]
 
 
-def open_client(spec: ChatSpec) -> ChatClient:
-    """The one client of this process for this spec (a forked worker opens its own)."""
+def open_chat_client(spec: ChatSpec) -> ChatClient:
+    """The one client of this process for this spec (steps call this in setup(); a forked worker opens its own)."""
     key = (os.getpid(), spec.model_dump_json())
     client = _CLIENTS.get(key)
     if client is None:
         client = _CLIENTS[key] = CachedChatClient(spec)
     return client
+
+
+open_client = open_chat_client  # the name scripts used before open_chat_client moved here from chat.py

@@ -13,7 +13,7 @@ from typing import Any
 
 from PIL import Image
 
-from polyvlm.clients.clip import Backend, ClipSpec, ModelUnavailable, hub_offline
+from polyvlm.clients.clip_spec import Backend, ClipSpec, ModelUnavailable, hub_offline
 
 OPEN_CLIP_WEIGHTS = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
 OPEN_CLIP_HINT = (

@@ -15,7 +15,8 @@ from typing import Any
 
 from tqdm import tqdm
 
-from polyvlm.clients.chat import ChatClient, LimitsSpec, open_chat_client
+from polyvlm.clients.chat import ChatClient, LimitsSpec
+from polyvlm.clients.chat_open import open_chat_client
 from polyvlm.eval.adapters.base import Adapter
 from polyvlm.eval.adapters.spec import judge_spec
 from polyvlm.eval.answer_files import read_answer_file

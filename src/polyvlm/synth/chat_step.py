@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from polyvlm.clients.chat import ChatSpec, open_chat_client
+from polyvlm.clients.chat import ChatSpec
+from polyvlm.clients.chat_open import open_chat_client
 from polyvlm.core.errors import RecipeError
 from polyvlm.core.step import BatchParams, BatchStep
 from polyvlm.synth.metered_client import MeteredClient

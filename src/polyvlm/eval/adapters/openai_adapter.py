@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from polyvlm.clients.chat import ChatRequest, ChatSpec, LimitsSpec, open_chat_client
+from polyvlm.clients.chat import ChatRequest, ChatSpec, LimitsSpec
+from polyvlm.clients.chat_open import open_chat_client
 from polyvlm.core.errors import RecipeError
 from polyvlm.eval.adapters.base import AdapterError, GenerationSettings
 from polyvlm.eval.adapters.images import data_url
