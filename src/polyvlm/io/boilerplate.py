@@ -8,6 +8,7 @@ functions work around all three; docs/BENCHMARKS.md measures the effect on gold 
 
 from __future__ import annotations
 
+import functools
 import re
 
 from selectolax.lexbor import LexborHTMLParser
@@ -35,18 +36,24 @@ def _label(attrs: dict) -> str:
     return f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _label_kind(label: str) -> int:
+    # 1 boilerplate, 2 share-like, 0 neither; cached: pages repeat a few class names on thousands of nodes
+    return 1 if BOILERPLATE.search(label) else 2 if SHARE_LIKE.search(label) else 0
+
+
 def prune(tree: LexborHTMLParser) -> bool:
     """Remove boilerplate blocks and unmask long share-classed blocks in place; True when changed."""
     changed = False
     for node in tree.css("[class], [id]"):
         if node.tag in ("html", "body", "main", "article"):
             continue
-        label = _label(node.attributes)
-        if BOILERPLATE.search(label):
+        kind = _label_kind(_label(node.attributes))
+        if kind == 1:
             if len(node.text(deep=True, separator=" ", strip=True)) < ARTICLE_CHARS:
                 node.decompose()
                 changed = True
-        elif SHARE_LIKE.search(label) and len(node.text(deep=True, strip=True)) >= ARTICLE_CHARS:
+        elif kind == 2 and len(node.text(deep=True, strip=True)) >= ARTICLE_CHARS:
             del node.attrs["class"]
             changed = True
     return _prune_controls(tree) or _prune_site_headers(tree) or changed

@@ -110,12 +110,13 @@ class ExtractHtml(MapStep):
         record.images, skipped = extract_images(tree, record.url)
         if skipped:
             record.metadata["images_without_url"] = skipped
+        changed = p.image_positions
         if p.image_positions:
             mark_images(tree, record.images)
-            html = tree.html or ""
-        if drop_icon_ligatures(tree):  # before text: an icon's name is not the page's words
-            html = tree.html or ""
-        if p.main_content and prune(tree):
+        changed |= drop_icon_ligatures(tree)  # before text: an icon's name is not the page's words
+        if p.main_content:
+            changed |= prune(tree)
+        if changed:  # serialised once, after every repair (each serialisation costs a walk of the page)
             html = tree.html or ""
         if "<ruby" in html or "<RUBY" in html:
             html = _RUBY.sub("", html)
