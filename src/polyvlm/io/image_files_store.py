@@ -9,25 +9,18 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import os
-
-from PIL import Image, UnidentifiedImageError
 
 from polyvlm.core.records import ImageRef, Sample
 from polyvlm.io.atomic import write_atomic
+from polyvlm.io.image_format import file_extension, sniff_format
 
 IMAGES_DIR = "images"
 
 
 def image_extension(data: bytes) -> str:
-    """The file extension for encoded image bytes, as PIL identifies them from the header ('bin' if not)."""
-    try:
-        with Image.open(io.BytesIO(data)) as im:  # reads the header only
-            fmt = (im.format or "").lower()
-    except (UnidentifiedImageError, OSError):
-        return "bin"
-    return {"jpeg": "jpg"}.get(fmt, fmt or "bin")
+    """The file extension for encoded image bytes, from their magic bytes ('bin' if not an image)."""
+    return file_extension(sniff_format(data))
 
 
 def stored_image(image: ImageRef, folder: str) -> ImageRef:

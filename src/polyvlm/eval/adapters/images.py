@@ -10,6 +10,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from polyvlm.io.image_format import mime_type, sniff_format
+
 MAX_PIXELS = 64_000_000  # decompression-bomb cap (the benchmarks' largest images are far below it)
 
 
@@ -20,15 +22,7 @@ def image_bytes(image: str | bytes) -> bytes:
 
 def sniff_mime(data: bytes, name: str = "") -> str:
     """The image's MIME type from its magic bytes (the file name as a fallback)."""
-    if data.startswith(b"\x89PNG"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8"):
-        return "image/jpeg"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    if data.startswith(b"GIF8"):
-        return "image/gif"
-    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return mime_type(sniff_format(data)) or mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
 def data_url(image: str | bytes) -> str:
