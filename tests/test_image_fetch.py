@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import pickle
 import threading
@@ -19,9 +20,12 @@ from polyvlm.core.records import ImageRef, Pair
 from polyvlm.core.step import Drop
 from polyvlm.engine.rows import OK, REJECTED, Row, apply_steps
 from polyvlm.image import ssrf
-from polyvlm.image.fetch import downsample, robots_noai
+from polyvlm.image.domain_cap import urls_over_cap
+from polyvlm.image.fetch import FetchSettings, robots_noai
 from polyvlm.image.fetch_cache import FetchCache, blob_path
-from polyvlm.image.fetch_step import FetchImages, sniff_format
+from polyvlm.image.fetch_params import FetchImagesParams, fetch_settings
+from polyvlm.image.fetch_step import FetchImages
+from polyvlm.io.image_format import sniff_format
 from warc_builder import response_record, write_warc
 
 MAX_BYTES = 1_000_000
@@ -406,10 +410,10 @@ def test_per_domain_downsampling(server, tmp_path):
     kept = [u for u, r in zip(urls, results, strict=True) if not isinstance(r, Drop)]
     assert len(kept) == 4 and urls[-1] in kept  # 3 of 127.0.0.1's ten, and localhost's one
     assert sum(r.reason == "domain_batch_cap" for r in results if isinstance(r, Drop)) == 7
-    assert downsample(urls, 3, seed=7) == set(urls) - set(kept)  # the same choice every time
-    others = [downsample(urls, 3, seed=k) for k in range(8)]
+    assert urls_over_cap(urls, 3, seed=7) == set(urls) - set(kept)  # the same choice every time
+    others = [urls_over_cap(urls, 3, seed=k) for k in range(8)]
     assert len({frozenset(d) for d in others}) > 1  # the seed matters
-    assert downsample(urls, 0) == set()
+    assert urls_over_cap(urls, 0) == set()
 
 
 # ---------------------------------------------------------------- WARC store
@@ -453,6 +457,16 @@ def test_check_stops_bad_params_before_work(tmp_path):
         FetchImages(allow_addresses=["10.0.0.0/33"], use_cache=False).check()
     with pytest.raises(RecipeError, match="matches no file"):
         FetchImages(warc_images=[str(tmp_path / "*.warc.gz")], use_cache=False).check()
+
+
+def test_fetch_settings_take_every_field_from_the_parameter_of_that_name():
+    changed = {"user_agent": "probe/1 (x@example.org)", "max_bytes": 7, "timeout_s": 2.5,
+               "connect_timeout_s": 1.5, "retries": 9, "backoff_s": 0.25, "max_retry_after_s": 4.0,
+               "max_redirects": 1, "concurrency": 3, "per_domain_concurrency": 2, "respect_noai": False,
+               "allow_addresses": ["10.0.0.0/8"]}  # fmt: skip
+    assert {f.name for f in dataclasses.fields(FetchSettings)} == set(changed)  # a new field is tested here
+    settings = fetch_settings(FetchImagesParams(**changed))
+    assert settings == FetchSettings(**{**changed, "allow_addresses": ("10.0.0.0/8",)})
 
 
 # ---------------------------------------------------------------- header and byte rules
