@@ -50,3 +50,8 @@ def test_not_http_is_an_error():
         parse_http_response(b"GET / HTTP/1.1\r\n\r\n")
     with pytest.raises(ValueError):
         dechunk(b"zz\r\nabc")
+
+
+def test_chunk_extensions_are_ignored():
+    # RFC 9112 7.1.1: a recipient ignores chunk extensions (fastwarc's ChunkedReader refuses them)
+    assert dechunk(b"5;name=value\r\nhello\r\n6;x\r\n world\r\n0\r\n\r\n") == b"hello world"
