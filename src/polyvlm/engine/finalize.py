@@ -13,7 +13,7 @@ from typing import Any
 from polyvlm.core.recipe import Recipe
 from polyvlm.core.remote_fs import file_size
 from polyvlm.core.stats import merge_unit_stats
-from polyvlm.engine.units import phases, step_order
+from polyvlm.engine.phases import phases, step_order
 from polyvlm.io.atomic import write_atomic, write_json_atomic
 
 PACKAGES = (

@@ -1,4 +1,4 @@
-"""Blocks arriving in any order, fed to each shard's sink in input order; a unit is committed when complete.
+"""Blocks arriving in any order, fed to each unit's output in input order; a unit is committed when complete.
 
 A block may hold several chunks, or a piece of one (Ray Data merges and splits blocks by size): pieces are
 put back together by their rows' place in the chunk before the chunk is fed.
@@ -7,19 +7,17 @@ put back together by their rows' place in the chunk before the chunk is fed.
 from __future__ import annotations
 
 import json
-import os
 import pickle
-from collections.abc import Callable
+from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
 
 from polyvlm.core.step import WriteStep
+from polyvlm.engine.phases import Phase
 from polyvlm.engine.row_table import table_to_rows
-from polyvlm.engine.rows import OK, Row
-from polyvlm.engine.shard_sink import ShardSink
-from polyvlm.engine.units import Phase, RunDir
-from polyvlm.io.atomic import TMP_SUFFIX, write_atomic, write_json_atomic
+from polyvlm.engine.rows import Row
+from polyvlm.engine.unit import Unit, UnitOutput
 
 
 def _add_metrics(into: dict[str, dict[str, float]], carried: str) -> None:
@@ -30,23 +28,16 @@ def _add_metrics(into: dict[str, dict[str, float]], carried: str) -> None:
 
 
 class _OpenUnit:
-    """One (phase, shard) being written: its sink, its spill, the chunks that came early."""
+    """One unit being written: its output, the chunks that came early, the partial state and counters so far."""
 
-    def __init__(self, root: str, phase: Phase, last: bool, shard: int, reader_label: str,
-                 writers: list[WriteStep], shard_size: int) -> None:  # fmt: skip
-        self.sink = ShardSink(root, phase.index, shard, phase.labels, reader_label if phase.index == 0 else None,
-                              writers if last else None, shard_size)  # fmt: skip
+    def __init__(self, unit: Unit, reader_label: str, writers: list[WriteStep], shard_size: int) -> None:
+        self.output = UnitOutput(unit, reader_label, writers, shard_size)
         self.next_chunk = 0
         self.early: dict[int, pa.Table] = {}  # chunks that overtook an earlier one (bounded: work in flight)
         self.pieces: dict[int, list[pa.Table]] = {}  # chunks split between blocks, until complete
         self.metrics: dict[str, dict[str, float]] = {}
-        self.observe = phase.observe
-        self.partial = phase.observe.init_state() if phase.observe is not None else None
-        self.spill = None
-        if not last:
-            path = RunDir(root).spill(phase.index, shard)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            self.spill = open(path + TMP_SUFFIX, "w", encoding="utf-8")
+        self.observe = unit.phase.observe
+        self.partial = self.observe.init_state() if self.observe is not None else None
 
     def add_piece(self, chunk: int, table: pa.Table) -> None:
         """Keep a piece of a chunk; the chunk goes to `early` once all its rows are in."""
@@ -70,76 +61,58 @@ class _OpenUnit:
         rows: list[Row] = table_to_rows(table)
         for row in rows:
             _add_metrics(self.metrics, row.metrics)
-            if self.spill is not None and row.status == OK:
-                row.metrics = ""
-                self.spill.write(json.dumps(row.to_plain(), ensure_ascii=False) + "\n")
-            self.sink.add(row)
+            row.metrics = ""  # the counters travelled with the row; they are the unit's now, not the spill's
+            self.output.add(row)
         self.next_chunk += 1
         return len(rows)
-
-    def abort(self) -> None:
-        """Drop what this unit wrote so far (the next run redoes it)."""
-        self.sink.abort()
-        if self.spill is not None:
-            self.spill.close()
-            os.remove(self.spill.name)
 
 
 class OrderedSinks:
     """The driver's end of a phase on Ray: restores each shard's order per chunk and commits finished units."""
 
     def __init__(self, root: str, phase: Phase, last: bool, reader_labels: list[str], writers: list[WriteStep],
-                 shard_size: int, on_unit: Callable[[int, dict[str, Any]], None]) -> None:  # fmt: skip
+                 shard_size: int) -> None:  # fmt: skip
         self.root, self.phase, self.last = root, phase, last
         self.reader_labels, self.writers, self.shard_size = reader_labels, writers, shard_size
-        self.on_unit = on_unit
         self.open: dict[int, _OpenUnit] = {}
         self.rows = 0
 
-    def add_block(self, block: pa.Table) -> None:
-        """Take one block from the pipeline (it may hold several chunks, of one or more shards)."""
+    def add_block(self, block: pa.Table) -> Iterator[tuple[Unit, dict[str, Any]]]:
+        """Take one block from the pipeline (it may hold several chunks, of one or more shards); yields the
+        units it completes, each with its stats, once committed."""
         shards, chunks = block.column("shard").to_pylist(), block.column("chunk").to_pylist()
         start = 0
         for i in range(1, len(shards) + 1):
             if i == len(shards) or (shards[i], chunks[i]) != (shards[start], chunks[start]):
-                self._add_chunk(shards[start], chunks[start], block.slice(start, i - start))
+                yield from self._add_chunk(shards[start], chunks[start], block.slice(start, i - start))
                 start = i
 
-    def _add_chunk(self, shard: int, chunk: int, table: pa.Table) -> None:
-        unit = self.open.get(shard)
-        if unit is None:
-            unit = self.open[shard] = _OpenUnit(self.root, self.phase, self.last, shard, self.reader_labels[shard],
-                                                self.writers, self.shard_size)  # fmt: skip
+    def _open(self, shard: int) -> _OpenUnit:
+        unit = Unit(self.root, self.phase, self.last, shard)
+        self.open[shard] = _OpenUnit(unit, self.reader_labels[shard], self.writers, self.shard_size)
+        return self.open[shard]
+
+    def _add_chunk(self, shard: int, chunk: int, table: pa.Table) -> Iterator[tuple[Unit, dict[str, Any]]]:
+        unit = self.open.get(shard) or self._open(shard)
         unit.add_piece(chunk, table)
         while unit.next_chunk in unit.early:
             t = unit.early.pop(unit.next_chunk)
             self.rows += unit.feed(t)
             if t.column("last")[0].as_py():
-                self._commit(shard, unit)
+                yield self._commit(shard)
                 break
 
-    def _commit(self, shard: int, unit: _OpenUnit) -> None:
-        del self.open[shard]
-        rd = RunDir(self.root)
-        if unit.spill is not None:
-            unit.spill.close()
-            os.replace(unit.spill.name, rd.spill(self.phase.index, shard))
-        if unit.partial is not None:
-            write_atomic(rd.partial(self.phase.index, shard), pickle.dumps(unit.partial))
-        stats = unit.sink.commit()
-        stats["metrics"] = unit.metrics
-        write_json_atomic(rd.done(self.phase.index, shard), stats)  # last: the unit counts as done only now
-        self.on_unit(shard, stats)
+    def _commit(self, shard: int) -> tuple[Unit, dict[str, Any]]:
+        unit = self.open.pop(shard)
+        return unit.output.unit, unit.output.commit(unit.partial, unit.metrics)
 
-    def finish_empty(self, shard: int) -> None:
+    def finish_empty(self, shard: int) -> tuple[Unit, dict[str, Any]]:
         """Commit a shard that produced no row at all (its reader yielded nothing)."""
-        unit = _OpenUnit(self.root, self.phase, self.last, shard, self.reader_labels[shard], self.writers,
-                         self.shard_size)  # fmt: skip
-        self.open[shard] = unit
-        self._commit(shard, unit)
+        self._open(shard)
+        return self._commit(shard)
 
     def abort(self) -> None:
         """Drop every unit still open (the pipeline failed or was stopped)."""
         for unit in self.open.values():
-            unit.abort()
+            unit.output.abort()
         self.open.clear()

@@ -1,10 +1,10 @@
-"""The Ray engine: each phase a Ray Data pipeline over the unfinished shards; the driver sinks in order, resumable.
+"""The Ray engine: a scheduler that runs each phase's unfinished units as a Ray Data pipeline.
 
 A worker reads one shard, runs the phase's steps over it as a stream and sends the output on in numbered
 chunks (at most CHUNK rows or about CHUNK_BYTES); chunks cross processes as Arrow tables with bytes in
 binary columns, and Ray Data may merge or split them into blocks. The driver reassembles each chunk,
-restores each shard's order chunk by chunk and writes through the same sinks and checkpoint files as the
-local engine, so a killed run resumes from its finished units (either engine can finish the other's run).
+restores each shard's order chunk by chunk and commits each unit through engine/unit.py's lifecycle, the
+local engine's, so a killed run resumes from its finished units (either engine can finish the other's run).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import os
 import pickle
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from functools import partial
 from typing import Any
 
 import pyarrow as pa
@@ -21,13 +21,13 @@ from tqdm import tqdm
 
 from polyvlm.core.errors import RecipeError
 from polyvlm.core.recipe import Recipe
-from polyvlm.core.remote_fs import download, join_url
-from polyvlm.core.step import Aggregate, ReadStep
+from polyvlm.core.step import ReadStep
 from polyvlm.engine.ordered_sinks import OrderedSinks
+from polyvlm.engine.phases import Phase
 from polyvlm.engine.row_table import rows_to_table
-from polyvlm.engine.rows import Row, apply_aggregate, apply_steps, observe_rows, read_rows, rows_from_jsonl
-from polyvlm.engine.shard_sink import unit_stem
-from polyvlm.engine.units import Phase, RunDir, merge_partials, metrics_before, metrics_growth, phases
+from polyvlm.engine.rows import Row
+from polyvlm.engine.step_metrics import metrics_before, metrics_growth
+from polyvlm.engine.unit import Unit, merged_state, run_phases, unit_rows
 
 # where workers find remote inputs and outputs (credentials are passed, never logged)
 STORAGE_ENV = ("STORAGE_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
@@ -65,12 +65,12 @@ _STATES: dict[str, Any] = {}  # merged aggregate state, cached in each worker pr
 
 
 class _ShardPhase:
-    """map_batches UDF: shard ids in; each shard read and run through the phase, its output streamed out
-    in numbered chunks (one worker holds a chunk, never a shard)."""
+    """map_batches UDF: shard ids in; each shard's unit rows (engine/unit.py) streamed out in numbered chunks
+    (one worker holds a chunk, never a shard)."""
 
-    def __init__(self, root: str, phase: Phase, readers: list[ReadStep], paths: list[str],
+    def __init__(self, root: str, phase: Phase, last: bool, readers: list[ReadStep], paths: list[str],
                  state_url: str | None, state_ref: Any) -> None:  # fmt: skip
-        self.root, self.phase, self.readers, self.paths = root, phase, readers, paths
+        self.root, self.phase, self.last, self.readers, self.paths = root, phase, last, readers, paths
         self.state_url, self.state_ref = state_url, state_ref
 
     def _state(self) -> Any:
@@ -82,37 +82,19 @@ class _ShardPhase:
             _STATES[key] = ray.get(self.state_ref)
         return _STATES[key]
 
-    def _rows(self, shard: int) -> Iterator[Row]:
-        if self.phase.index == 0:
-            yield from read_rows(shard, self.paths[shard], self.readers[shard])
-            return
-        spill = RunDir(self.root).spill(self.phase.index - 1, shard)
-        if self.state_url is None:  # the driver's output directory is shared with the workers
-            yield from rows_from_jsonl(spill, self.phase.index)
-            return
-        with tempfile.TemporaryDirectory(prefix="polyvlm-spill-") as tmp:  # from the URL, on any node
-            local = os.path.join(tmp, os.path.basename(spill))
-            download(join_url(self.state_url, os.path.relpath(spill, self.root).replace(os.sep, "/")), local)
-            yield from rows_from_jsonl(local, self.phase.index)
-
     def __call__(self, batch: pa.Table) -> Iterator[pa.Table]:
         for shard in batch.column("shard").to_pylist():
             yield from self._shard(shard)
 
     def _shard(self, shard: int) -> Iterator[pa.Table]:
-        phase = self.phase
-        before = metrics_before(phase.steps)
-        rows = self._rows(shard)
-        if phase.apply is not None:
-            rows = apply_aggregate(rows, phase.apply, self._state())
-        rows = apply_steps(rows, phase.steps)
-        partial = None
-        if phase.observe is not None:
-            partial = phase.observe.init_state()
-            rows = observe_rows(rows, phase.observe, partial)
+        steps = self.phase.steps
+        before = metrics_before(steps)
+        state = self._state() if self.phase.apply is not None else None
+        unit = Unit(self.root, self.phase, self.last, shard)
+        rows, partial = unit_rows(unit, self.paths[shard], self.readers[shard], state, self.state_url)
         for n, (chunk, last) in enumerate(_chunks(rows)):
-            grown = metrics_growth(phase.steps, before)  # counters are per process: what this chunk added
-            before = metrics_before(phase.steps)
+            grown = metrics_growth(steps, before)  # counters are per process: what this chunk added
+            before = metrics_before(steps)
             if grown:  # the counters ride on the chunk's first row to the shard's sink
                 carried = json.loads(chunk[0].metrics or "{}")
                 carried.update(grown)
@@ -154,39 +136,25 @@ def connect(address: str | None) -> None:
         ray.init(address="local", num_cpus=os.cpu_count(), **kwargs)  # a new one, not any found running
 
 
-def _merged_state(root: str, agg: Aggregate | None, phase: int) -> Any:
+def _run_units(
+    recipe: Recipe, state_url: str | None, todo: list[Unit], bar: tqdm
+) -> Generator[tuple[Unit, dict[str, Any]], None, None]:
+    """Run one phase's units as a Ray Data pipeline; the driver commits each unit as its last chunk comes in."""
     import ray
 
-    if agg is None:
-        return ray.put(None)
-    with open(RunDir(root).merged(phase), "rb") as f:
-        return ray.put(pickle.load(f))
-
-
-def _run_phase(recipe: Recipe, root: str, phase: Phase, todo: list[int], bar: tqdm, units: list[dict[str, Any]],
-               on_commit: Callable[[str | None], None] | None, state_url: str | None) -> None:  # fmt: skip
-    import ray
-
-    shards = recipe.shards
-    readers = [r for _, r in shards]
-    last = phase.index == len(phases(recipe)) - 1
-
-    def on_unit(shard: int, stats: dict[str, Any]) -> None:
-        units.append({"phase": phase.index, "shard": shard, "stats": stats})
-        bar.update()
-        if on_commit is not None:
-            on_commit(unit_stem(phase.index, shard))
-
-    sinks = OrderedSinks(
-        root, phase, last, [r.label for r in readers], recipe.outputs, recipe.shard_size, on_unit
-    )
-    ds = ray.data.from_items([{"shard": s} for s in todo], override_num_blocks=len(todo))
-    udf = _ShardPhase(root, phase, readers, [p for p, _ in shards], state_url,
-                      _merged_state(root, phase.apply, phase.index))  # fmt: skip
+    phase, last, root = todo[0].phase, todo[0].last, todo[0].root
+    readers = [r for _, r in recipe.shards]
+    sinks = OrderedSinks(root, phase, last, [r.label for r in readers], recipe.outputs, recipe.shard_size)
+    ds = ray.data.from_items([{"shard": u.shard} for u in todo], override_num_blocks=len(todo))
+    udf = _ShardPhase(root, phase, last, readers, [p for p, _ in recipe.shards], state_url,
+                      ray.put(merged_state(root, phase)))  # fmt: skip
     ds = ds.map_batches(udf, batch_size=1, batch_format="pyarrow")
+    committed = set()
     try:
         for block in ds.iter_batches(batch_size=None, batch_format="pyarrow"):
-            sinks.add_block(block)
+            for unit, stats in sinks.add_block(block):
+                committed.add(unit.shard)
+                yield unit, stats
             bar.set_postfix(rows=sinks.rows, refresh=False)
     except BaseException:
         sinks.abort()
@@ -194,10 +162,9 @@ def _run_phase(recipe: Recipe, root: str, phase: Phase, todo: list[int], bar: tq
     if sinks.open:  # a chunk never came: refuse to publish a shard with rows missing
         sinks.abort()
         raise RuntimeError(f"the Ray pipeline ended without the last chunk of shards {sorted(sinks.open)}")
-    done = {u["shard"] for u in units if u["phase"] == phase.index}
-    for shard in todo:  # a file that yielded no row at all still gets its (empty) unit
-        if shard not in done:
-            sinks.finish_empty(shard)
+    for unit in todo:  # a file that yielded no row at all still gets its (empty) unit
+        if unit.shard not in committed:
+            yield sinks.finish_empty(unit.shard)
 
 
 def run_ray(
@@ -220,18 +187,4 @@ def run_ray(
     ctx.enable_progress_bars = False  # one bar of our own: shards done and rows, per phase
     ctx.execution_options.preserve_order = False  # the driver restores order per shard, chunk by chunk
     ctx.target_max_block_size = int(os.environ.get("POLYVLM_RAY_BLOCK_BYTES") or BLOCK_BYTES)
-    rd = RunDir(root)
-    n = len(recipe.shards)
-    plan = phases(recipe)
-    units: list[dict[str, Any]] = []
-    for phase in plan:
-        todo = rd.unfinished(phase.index, n, units)
-        desc = f"ray phase {phase.index + 1}/{len(plan)}" if len(plan) > 1 else "ray shards"
-        with tqdm(total=n, initial=n - len(todo), desc=desc, unit="shard", disable=not progress) as bar:
-            if todo:
-                _run_phase(recipe, root, phase, todo, bar, units, on_commit, state_url)
-        if phase.observe is not None and not os.path.exists(rd.merged(phase.index + 1)):
-            merge_partials(root, phase, n)
-            if on_commit is not None:
-                on_commit(None)
-    return units
+    return run_phases(recipe, root, partial(_run_units, recipe, state_url), progress, on_commit, name="ray ")

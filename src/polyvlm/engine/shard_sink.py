@@ -9,20 +9,10 @@ from typing import Any
 from polyvlm.core.profiles import Profile, profile_kind
 from polyvlm.core.records import Document
 from polyvlm.core.step import WriteStep
-from polyvlm.engine.catalog import load_builtin_steps
 from polyvlm.engine.rows import ERROR, OK, REJECTED, Row
+from polyvlm.engine.run_dir import shard_name, unit_stem
 from polyvlm.engine.unit_counts import count_row, new_shard_stats
 from polyvlm.io.atomic import TMP_SUFFIX
-
-
-def shard_name(shard: int) -> str:
-    """File-name stem of a shard's outputs."""
-    return f"s{shard:05d}"
-
-
-def unit_stem(phase: int, shard: int) -> str:
-    """The file-name stem of a unit's checkpoint and side files (p<phase>-s<shard>)."""
-    return f"p{phase}-{shard_name(shard)}"
 
 
 def _record_summary(row: Row) -> dict[str, Any]:
@@ -55,7 +45,6 @@ class ShardSink:
         shard_size: int,
         samples: int = 3,
     ) -> None:
-        load_builtin_steps()  # a Ray worker may not have imported the profiles the sink looks up
         self.out_dir = out_dir
         self.name = unit_stem(phase, shard)
         self.step_labels = step_labels
