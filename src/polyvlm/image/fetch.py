@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import random
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +19,7 @@ from yarl import URL
 
 from polyvlm import __version__
 from polyvlm.clients.limits import retry_after_s
+from polyvlm.clients.retry_policy import RetryPolicy, retry_outcomes
 from polyvlm.clients.sync_runner import run_coroutine
 from polyvlm.image.ssrf import SCHEMES, AddressPolicy, BlockedAddress, blocked_in, guarded_connector
 
@@ -235,22 +235,22 @@ class _Run:
 
     async def _with_retries(self, target: URL) -> tuple[FetchResult | _Redirect | BlockedAddress, int]:
         s = self.s
-        for attempt in range(s.retries + 1):
-            out = await self._attempt(target)
-            if not isinstance(out, _Retry):
-                return out, attempt + 1
-            if attempt == s.retries:
-                tries = f"{attempt + 1} attempt" + ("s" if attempt else "")
-                return _failed(target, out.reason, f"{out.detail}; gave up after {tries}"), attempt + 1
-            if out.retry_after is not None:
-                if out.retry_after > s.max_retry_after_s:  # a long ban is respected by not asking again now
-                    detail = f"{out.detail}; Retry-After {out.retry_after:.0f} s exceeds max_retry_after_s"
-                    return _failed(target, out.reason, detail), attempt + 1
-                delay = out.retry_after
-            else:  # exponential, with jitter so that many clients do not come back in step
-                delay = min(s.max_retry_after_s, s.backoff_s * 2**attempt) * random.uniform(0.5, 1.5)
-            await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
+        policy = RetryPolicy(s.retries, s.backoff_s, max_wait_s=s.max_retry_after_s)
+        tried = await retry_outcomes(
+            lambda _retries: self._attempt(target),
+            policy,
+            retry_kind=lambda out: "retry" if isinstance(out, _Retry) else "",
+            retry_after=lambda out: out.retry_after,
+        )
+        out, attempts = tried.outcome, tried.attempts
+        if not isinstance(out, _Retry):
+            return out, attempts
+        if attempts > s.retries:
+            tries = f"{attempts} attempt" + ("s" if attempts > 1 else "")
+            return _failed(target, out.reason, f"{out.detail}; gave up after {tries}"), attempts
+        # the policy stopped early: the server asked for a longer pause than we wait
+        detail = f"{out.detail}; Retry-After {out.retry_after:.0f} s exceeds max_retry_after_s"
+        return _failed(target, out.reason, detail), attempts
 
     async def _attempt(self, target: URL) -> FetchResult | _Redirect | _Retry | BlockedAddress:
         host = (target.host or "").lower()
