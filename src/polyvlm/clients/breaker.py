@@ -10,6 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from polyvlm.core.errors import StopRun
+
+
+class EndpointDown(StopRun):
+    """The circuit breaker opened: the endpoint failed too many requests in a row; the run must stop."""
+
 
 class CircuitBreaker:
     """Counts consecutive endpoint failures across batches and says when to stop sending."""
@@ -50,3 +56,12 @@ class CircuitBreaker:
         now = self.clock()
         if self._open_until is None or self._open_until <= now:
             self._open_until = now + self.cooldown_s
+
+    def stop_if_tripped(self, endpoint: str) -> None:
+        """Raise EndpointDown, starting the cool-down, once the threshold is reached."""
+        if self.tripped:
+            self.open()
+            raise EndpointDown(
+                f"endpoint {endpoint} is down: {self.failures} requests in a row failed "
+                f"({self.last_reason}); stopped instead of burning the retry budget"
+            )

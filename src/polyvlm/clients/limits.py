@@ -77,16 +77,24 @@ class TokenBucket:
         self.clock, self.sleep = clock, sleep  # injectable so a test can see the waits without timing them
         self.level = self.capacity
         self.stamp = clock()
-        self.lock = asyncio.Lock()  # waiters queue in order instead of racing for each refill
+        self._lock: asyncio.Lock | None = None  # waiters queue in order instead of racing for each refill
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
 
     def _refill(self) -> None:
         now = self.clock()
         self.level = min(self.capacity, self.level + (now - self.stamp) * self.rate)
         self.stamp = now
 
+    def _loop_lock(self) -> asyncio.Lock:
+        # a lock belongs to the loop it first waited on; the bucket outlives loops (a forked child has its own)
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._lock_loop is not loop:
+            self._lock, self._lock_loop = asyncio.Lock(), loop
+        return self._lock
+
     async def take(self, n: float) -> None:
         """Wait until `n` units may be spent, then spend them."""
-        async with self.lock:
+        async with self._loop_lock():
             self._refill()
             need = min(n, self.capacity)
             while self.level < need - 1e-9:  # not exact: a refill of the very wait asked for may round short
