@@ -6,20 +6,7 @@ import os
 import pytest
 
 from polyvlm.clients.admission import Admission
-
-
-class FakeClock:
-    """A clock that only moves when someone sleeps: the waits asked for are exact and observable."""
-
-    def __init__(self) -> None:
-        self.now, self.sleeps = 100.0, []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from test_chat_clients import FakeClock  # a clock that moves only when someone sleeps
 
 
 def test_buckets_exist_from_construction_whatever_is_called_first():

@@ -7,12 +7,9 @@ raises out of `Fetcher.fetch_all`.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
 
 import aiohttp
 from yarl import URL
@@ -33,7 +30,6 @@ PERMANENT = {"http_404", "http_410", "http_451", "blocked_address", "bad_scheme"
 # X-Robots-Tag directives that take a value ("max-snippet: 20"), so "name:" before them is not a bot name
 _VALUED = {"max-snippet", "max-image-preview", "max-video-preview", "unavailable_after"}
 _NOAI = {"noai", "noimageai"}
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,24 +85,6 @@ def domain_of(url: str) -> str:
         return (URL(url).host or "").lower()
     except (ValueError, TypeError):
         return ""
-
-
-def downsample(urls: Iterable[str], max_per_domain: int, seed: int = 0) -> set[str]:
-    """The URLs to leave out so that no domain has more than max_per_domain (0: no cap).
-
-    Which ones stay is a seeded hash choice, so the same URLs and seed always keep the same ones.
-    """
-    if max_per_domain <= 0:
-        return set()
-    by_domain: dict[str, list[str]] = defaultdict(list)
-    for url in dict.fromkeys(urls):
-        by_domain[domain_of(url)].append(url)
-    dropped: set[str] = set()
-    for group in by_domain.values():
-        if len(group) > max_per_domain:
-            group.sort(key=lambda u: hashlib.blake2b(f"{seed}\0{u}".encode(), digest_size=8).digest())
-            dropped.update(group[max_per_domain:])
-    return dropped
 
 
 def robots_noai(values: Iterable[str], agent: str) -> bool:
