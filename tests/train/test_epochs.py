@@ -11,7 +11,7 @@ import pytest
 from polyvlm.core.errors import RecipeError
 from polyvlm.train.config import parse_train_config
 from polyvlm.train.data.mixture import Mixture
-from polyvlm.train.loop import stage_passes
+from polyvlm.train.stage_plan import stage_passes
 
 BASE = """\
 name: e

@@ -9,36 +9,28 @@ accumulation (``backward`` per micro-batch, ``step`` applies at the boundary), g
 over ranks, clipping and the scheduler step. Checkpoints go through ``engine.save_checkpoint`` (each
 rank writes its partition of weights and optimiser state) with polyvlm's data position and RNG
 beside them. The final model is gathered (ZeRO-3: layer by layer onto rank 0) and saved with
-``save_pretrained``.
+``save_pretrained``. ``DeepSpeedStageEngine`` is this behind the stage runner's interface
+(train/stage_engine.py); each stage gets a fresh one around the model the previous stage saved.
 """
 
 from __future__ import annotations
 
 import json
-import os
+from contextlib import AbstractContextManager, nullcontext
 
 import torch
+from torch import nn
 
 from polyvlm.core.errors import RecipeError
+from polyvlm.train.checkpoint import save_gathered_model_dir
 from polyvlm.train.config import StageConfig
+from polyvlm.train.deepspeed_import import import_deepspeed
 from polyvlm.train.distributed import DistContext
+from polyvlm.train.optim import build_optimizer, build_scheduler
+from polyvlm.train.stage_engine import EngineSetup, StageEngine
 
 CHECKPOINT_TAG = "deepspeed"
 """the sub-directory of a polyvlm checkpoint that holds DeepSpeed's files"""
-
-
-def import_deepspeed():
-    """``deepspeed``, on the CPU accelerator when there is no GPU (DeepSpeed reads DS_ACCELERATOR at import)."""
-    if not torch.cuda.is_available():
-        os.environ.setdefault("DS_ACCELERATOR", "cpu")
-    try:
-        import deepspeed
-    except ImportError as e:
-        raise RecipeError(
-            "distributed.strategy 'deepspeed' needs DeepSpeed: "
-            "DS_BUILD_OPS=0 pip install --no-build-isolation deepspeed (make setup does this)"
-        ) from e
-    return deepspeed
 
 
 def stage_config(stage: StageConfig, accumulation: int, world: int, bf16: bool) -> dict:
@@ -101,3 +93,54 @@ def full_state_dict(engine, ctx: DistContext) -> dict | None:
         # the gathering HF accelerate also uses for ZeRO-3 saving; weights in their training dtype
         return engine._zero3_consolidated_16bit_state_dict()
     return {k: v.detach().cpu() for k, v in engine.module.state_dict().items()} if ctx.is_main else None
+
+
+class DeepSpeedStageEngine(StageEngine):
+    """A stage on DeepSpeed's engine: it accumulates, averages, clips and steps our AdamW and schedule."""
+
+    starts_from_saved_model = True  # one engine per stage (its own ZeRO stage) around a plain model
+
+    def __init__(self, model: nn.Module, setup: EngineSetup, checkpoint: str | None = None) -> None:
+        stage, ctx = setup.stage, setup.ctx
+        self.model, self.ctx = model, ctx
+        self.optimizer = build_optimizer(model, stage)
+        scheduler = build_scheduler(self.optimizer, stage, setup.steps)
+        config = stage_config(stage, setup.accumulation, ctx.world, setup.bf16)
+        self.module = initialize(model, self.optimizer, scheduler, config)
+        if checkpoint is not None:
+            load_engine_state(self.module, checkpoint)  # weights too: they live in the engine's partitions
+
+    @property
+    def shards_vision(self) -> bool:
+        """ZeRO-3 over several ranks partitions every parameter, the vision tower's too."""
+        return self.ctx.world > 1 and zero_stage(self.module) == 3
+
+    def micro_step(self, last: bool) -> AbstractContextManager:
+        """Nothing to enter: the engine counts micro-steps itself and casts to bf16 by its JSON."""
+        return nullcontext()
+
+    def backward(self, loss: torch.Tensor, last: bool) -> None:
+        """The engine's backward; before the boundary, its step only counts the micro-step."""
+        # the loss is already divided by the global batch's supervised tokens: no 1/accumulation
+        self.module.backward(loss, scale_wrt_gas=False)
+        if not last:
+            self.module.step()
+
+    def step(self) -> float:
+        """The boundary: reduce, clip, AdamW, our schedule; the engine's global gradient norm."""
+        self.module.step()
+        return float(self.module.get_global_grad_norm() or 0.0)
+
+    def save_state(self, directory: str) -> None:
+        """Every rank writes its partition (save_engine_state)."""
+        save_engine_state(self.module, directory)
+
+    def save_model(self, processor, target: str) -> None:
+        """The weights gathered from the partitions (a collective) into an unsharded copy, saved by rank 0."""
+        save_gathered_model_dir(
+            self.model, full_state_dict(self.module, self.ctx), processor, target, self.ctx
+        )
+
+    def close(self) -> None:
+        """Free the engine's partitions and hooks: the next stage builds its own."""
+        self.module.destroy()

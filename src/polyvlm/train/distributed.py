@@ -9,7 +9,6 @@ decoder / encoder layer, then the root); ``deepspeed`` (ZeRO-2 / 3) is wrapped b
 
 from __future__ import annotations
 
-import contextlib
 import os
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ import torch.distributed as dist
 from torch import nn
 
 from polyvlm.core.errors import RecipeError
+from polyvlm.train.deepspeed_import import import_deepspeed
 
 
 @dataclass
@@ -55,8 +55,6 @@ def init_distributed(strategy: str, backend: str) -> DistContext:
     if world > 1 and not dist.is_initialized():
         backend = ("nccl" if cuda else "gloo") if backend == "auto" else backend
         if strategy == "deepspeed":
-            from polyvlm.train.deepspeed_engine import import_deepspeed
-
             import_deepspeed().init_distributed(dist_backend=backend)  # also sets up deepspeed.comm
         else:
             dist.init_process_group(backend=backend)
@@ -105,20 +103,6 @@ def wrap_model(model: nn.Module, ctx: DistContext) -> nn.Module:
                 fully_shard(module, mesh=mesh)
         return fully_shard(model, mesh=mesh)
     return model
-
-
-def gradient_sync(model: nn.Module, ctx: DistContext, sync: bool):
-    """A context in which backward does (``sync``) or does not yet all-reduce gradients (accumulation)."""
-    if ctx.strategy == "ddp" and not sync:
-        return model.no_sync()
-    if ctx.strategy == "fsdp2":
-        model.set_requires_gradient_sync(sync)
-    return contextlib.nullcontext()  # deepspeed: the engine counts micro-steps and reduces at the boundary
-
-
-def unwrap(model: nn.Module) -> nn.Module:
-    """The PolyVLM inside a DDP / DeepSpeed wrapper (FSDP2 modifies the module in place)."""
-    return getattr(model, "module", model)
 
 
 def close_distributed() -> None:
