@@ -8,6 +8,7 @@ engine wrote starts an engine where the first left off.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
@@ -122,8 +123,23 @@ def test_the_torch_engine_steps_as_the_loop_did_before_it(tmp_path):
     assert any(not torch.allclose(v, start[k]) for k, v in model.state_dict().items())  # it trained
 
 
-def test_a_torch_checkpoint_starts_an_engine_where_it_left_off(tmp_path):
+@pytest.fixture
+def one_process_group():
+    """A gloo process group of one, for DDP and FSDP2 in this process."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    torch.distributed.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=0, world_size=1)
+    yield
+    torch.distributed.destroy_process_group()
+
+
+@pytest.mark.parametrize("strategy", ["none", "ddp", "fsdp2"])
+def test_a_torch_checkpoint_starts_an_engine_where_it_left_off(tmp_path, strategy, request):
+    if strategy != "none":
+        request.getfixturevalue("one_process_group")
     model, setup = tiny_setup(tmp_path)
+    setup = dataclasses.replace(setup, ctx=DistContext(strategy=strategy))
     engine = TorchStageEngine(model, setup)
     for step in range(2):
         with engine.micro_step(last=True):
@@ -137,14 +153,18 @@ def test_a_torch_checkpoint_starts_an_engine_where_it_left_off(tmp_path):
     fresh, _ = tiny_setup(tmp_path)  # the run's starting weights: the checkpoint must replace them
     resumed = TorchStageEngine(fresh, setup, str(directory))
     assert resumed.learning_rates() == engine.learning_rates()
-    for a, b in zip(fresh.state_dict().values(), model.state_dict().values(), strict=True):
-        assert torch.equal(a, b)
+    assert_same_weights(fresh, model)
     for e in (engine, resumed):  # one more step each: the optimiser's moments came back too
         with e.micro_step(last=True):
             e.backward(batch_loss(e.module, 7), last=True)
         e.step()
-    for a, b in zip(fresh.state_dict().values(), model.state_dict().values(), strict=True):
-        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-8)
+    assert_same_weights(fresh, model)
+
+
+def assert_same_weights(a: torch.nn.Module, b: torch.nn.Module) -> None:
+    for (name, x), y in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+        x, y = (t.full_tensor() if hasattr(t, "full_tensor") else t for t in (x, y))  # FSDP2's DTensors
+        torch.testing.assert_close(x, y, rtol=1e-6, atol=1e-8, msg=lambda m, n=name: f"{n}: {m}")
 
 
 @pytest.mark.slow

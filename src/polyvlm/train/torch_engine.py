@@ -67,10 +67,10 @@ class TorchStageEngine(StageEngine):
 
     def save_state(self, directory: str) -> None:
         """Full model and optimiser state dicts (gathering them is a collective), written by rank 0."""
-        model, optimizer = (
-            _model_state(self.module, self.ctx),
-            _optimizer_state(self.module, self.optimizer, self.ctx),
-        )
+        # the plain model's keys: DDP's would carry a "module." prefix that the plain model, loaded before
+        # it is wrapped on resume, does not know (FSDP2 shards the plain model in place: the same module)
+        model = _model_state(self.model, self.ctx)
+        optimizer = _optimizer_state(self.module, self.optimizer, self.ctx)
         if self.ctx.is_main:
             torch.save(model, os.path.join(directory, "model.pt"))
             torch.save(optimizer, os.path.join(directory, "optimizer.pt"))
