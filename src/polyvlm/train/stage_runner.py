@@ -72,9 +72,8 @@ def run_stage(run: StageRun, model: torch.nn.Module, processor, ckpt: Checkpoint
         check_world_size(ckpt, ctx)
     setup = EngineSetup(stage, ctx, total, accumulation, run.config.precision == "bf16")
     engine = engine_class(ctx.strategy)(model, setup, ckpt.path if ckpt is not None else None)
-    mixture = (
-        run.plan.make_mixture()
-    )  # advanced step by step beside the loader: its state is what checkpoints store
+    # advanced step by step beside the loader: its state is what checkpoints store
+    mixture = run.plan.make_mixture()
     start = 0
     if ckpt is not None:
         load_rng_state(ckpt, ctx)
@@ -88,13 +87,12 @@ def run_stage(run: StageRun, model: torch.nn.Module, processor, ckpt: Checkpoint
         t0 = time.perf_counter()
         mbs = [next(batches) for _ in range(accumulation)]
         mixture.next_batch()  # the loader drew this batch ahead: the state after it is the checkpoint's
-        loss, n_global, lrs, grad_norm = _train_step(engine, mbs, run.config, ctx)
-        _log_step(run, step, mbs, loss, n_global, lrs, grad_norm, t0)
+        result = _train_step(engine, mbs, run.config, ctx)
+        _log_step(run, step, mbs, result, t0)
         failed = int(all_reduce_sum(sum(len(mb.dropped) for mb in mbs), ctx))
-        gate.add(
-            stage.global_batch_size, failed, n_global, {k: v for mb in mbs for k, v in mb.dropped.items()}
-        )
-        bar.set_postfix(loss=f"{loss:.3f}", dropped=gate.failed)
+        dropped = {k: v for mb in mbs for k, v in mb.dropped.items()}
+        gate.add(stage.global_batch_size, failed, result.supervised, dropped)
+        bar.set_postfix(loss=f"{result.loss:.3f}", dropped=gate.failed)
         # before the checkpoint: a stage past the failure share saves neither a checkpoint nor a model
         gate.check(final=step + 1 == total)
         if (step + 1) % run.config.checkpoint_every == 0 or step + 1 == total:
@@ -153,10 +151,23 @@ def _micro_batches(run: StageRun, processor, engine: StageEngine, resumed: Mixtu
     return iter(micro_batch_loader(dataset, sampler, stage.data.num_workers))
 
 
+@dataclass
+class StepResult:
+    """What one optimiser step measured, over all ranks."""
+
+    loss: float
+    """summed cross-entropy / supervised tokens of the global batch"""
+    supervised: float
+    """supervised tokens of the global batch"""
+    lrs: dict[str, float]
+    """each trained module's learning rate during the step"""
+    grad_norm: float
+
+
 def _train_step(
     engine: StageEngine, mbs: list[MicroBatch], config: TrainConfig, ctx: DistContext
-) -> tuple[float, float, dict[str, float], float]:
-    """One optimiser step over this rank's micro-batches: (global loss, supervised tokens, learning rates, grad norm)."""
+) -> StepResult:
+    """One optimiser step over this rank's micro-batches (forward and backward of each, then the engine's step)."""
     n_global = all_reduce_sum(sum(mb.supervised for mb in mbs), ctx)
     # DDP, FSDP and DeepSpeed average gradients over ranks: scale back up so every supervised token weighs 1/N
     normaliser = max(n_global, 1.0) / ctx.world
@@ -171,19 +182,10 @@ def _train_step(
         loss_sum += s
     lrs = engine.learning_rates()
     grad_norm = engine.step()
-    return all_reduce_sum(loss_sum, ctx) / max(n_global, 1.0), n_global, lrs, grad_norm
+    return StepResult(all_reduce_sum(loss_sum, ctx) / max(n_global, 1.0), n_global, lrs, grad_norm)
 
 
-def _log_step(
-    run: StageRun,
-    step: int,
-    mbs: list[MicroBatch],
-    loss: float,
-    n_global: float,
-    lrs: dict[str, float],
-    grad_norm: float,
-    started: float,
-) -> None:
+def _log_step(run: StageRun, step: int, mbs: list[MicroBatch], result: StepResult, started: float) -> None:
     """The step's samples and dropped samples (every rank), and its log line (rank 0, every ``log_every``)."""
     ctx, config = run.ctx, run.config
     tokens = all_reduce_sum(sum(mb.tokens for mb in mbs), ctx)
@@ -196,8 +198,9 @@ def _log_step(
             run.log.write("errors", {**position, "id": sid, "reason": reason})
     if ctx.is_main and ((step + 1) % config.log_every == 0 or step + 1 == run.plan.steps):
         run.log.write("log", {
-            **position, "stage_name": run.stage.name, "global_step": run.steps_before + step + 1, "loss": loss,
-            "lr": lrs, "grad_norm": grad_norm, "tokens": tokens, "supervised_tokens": n_global,
+            **position, "stage_name": run.stage.name, "global_step": run.steps_before + step + 1,
+            "loss": result.loss, "lr": result.lrs, "grad_norm": result.grad_norm, "tokens": tokens,
+            "supervised_tokens": result.supervised,
             "padding_share": padding / max(tokens + padding, 1), "tokens_per_s": tokens / elapsed,
         })  # fmt: skip
 
