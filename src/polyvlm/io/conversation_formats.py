@@ -3,7 +3,8 @@
 LLaVA JSON: a JSON array of {"id", "image", "conversations": [{"from": "human"|"gpt", "value"}]}, with
 `<image>` markers in the values (LLaVA's own training scripts). OpenAI messages JSONL: one
 {"messages": [{"role", "content": [parts]}]} per line, each `<image>` marker becoming an image part in
-place (what chat-template based trainers and the OpenAI fine-tuning format read).
+place (what chat-template based trainers and the OpenAI fine-tuning format read). Both carry the
+sample's Jagle category as an extra `category` key when it has one (training's per-category rates).
 """
 
 from __future__ import annotations
@@ -46,7 +47,21 @@ def to_llava(sample: Sample, base_dir: str | None = None) -> dict[str, Any]:
     out["conversations"] = [
         {"from": ROLE_TO_LLAVA.get(m.role, m.role), "value": m.content} for m in sample.messages
     ]
+    return _with_category(out, sample)
+
+
+def _with_category(out: dict[str, Any], sample: Sample) -> dict[str, Any]:
+    """The record with the sample's Jagle category as an extra ``category`` key (other readers ignore it)."""
+    category = sample.metadata.get("category")
+    if isinstance(category, str) and category:
+        out["category"] = category
     return out
+
+
+def _category(d: dict[str, Any]) -> dict[str, Any]:
+    """The metadata a record's ``category`` key gives back (training's per-category rates read it)."""
+    category = d.get("category")
+    return {"category": category} if isinstance(category, str) and category else {}
 
 
 def to_messages(sample: Sample, base_dir: str | None = None) -> dict[str, Any]:
@@ -63,7 +78,7 @@ def to_messages(sample: Sample, base_dir: str | None = None) -> dict[str, Any]:
             if text:
                 parts.append({"type": "text", "text": text})
         messages.append({"role": m.role, "content": parts})
-    return {"id": sample.id, "messages": messages}
+    return _with_category({"id": sample.id, "messages": messages}, sample)
 
 
 # Reading back: the inverse of to_llava / to_messages, and the one rule every reader of conversations
@@ -97,6 +112,7 @@ def from_llava(d: dict[str, Any], n: int, base_dir: str | None = None) -> Sample
         id=str(d.get("id", f"llava-{n}")),
         images=[image_ref(str(p), base_dir) for p in paths],
         messages=messages,
+        metadata=_category(d),
     )
     check_conversation(sample)
     return sample
@@ -126,7 +142,9 @@ def from_messages(d: dict[str, Any], n: int, base_dir: str | None = None) -> Sam
             else:
                 raise ConversationError("unknown content part", f"turn {k}: part type {kind!r}")
         messages.append(Message(_role(m.get("role"), k), text))
-    sample = Sample(id=str(d.get("id", f"messages-{n}")), images=images, messages=messages)
+    sample = Sample(
+        id=str(d.get("id", f"messages-{n}")), images=images, messages=messages, metadata=_category(d)
+    )
     check_conversation(sample)
     return sample
 

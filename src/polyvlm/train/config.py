@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from polyvlm.core.errors import RecipeError
 from polyvlm.core.recipe import load_yaml_with_lines
+from polyvlm.synth.categories import CATEGORIES
 
 MODULES = ("vision", "connector", "lm")
 FORMATS = (
@@ -25,6 +26,10 @@ FORMATS = (
     "text_parquet",
     "hf",
 )
+
+
+UNCATEGORIZED = "uncategorized"
+"""the category_rates key of records that carry no category"""
 
 
 class _Strict(BaseModel):
@@ -93,6 +98,25 @@ class SourceConfig(_Strict):
     epochs: float | None = Field(None, gt=0)
     """passes over this source in the stage (then every source of the stage gives epochs, none a rate,
     and the stage neither steps nor epochs: its length follows from the sources' sizes)"""
+    category_rates: dict[str, float] | None = None
+    """weights of the source's Jagle categories (its records' ``category`` key; "uncategorized" for those
+    without one): a category's share of the source's draws is its samples x its weight, normalised (a
+    category left out weighs 1, 0 never draws it); the source's share of the mixture stays its rate"""
+
+    @model_validator(mode="after")
+    def _categories(self) -> SourceConfig:
+        if self.category_rates is None:
+            return self
+        known = (*CATEGORIES, UNCATEGORIZED)
+        if unknown := sorted(set(self.category_rates) - set(known)):
+            raise ValueError(f"category_rates: unknown categories {unknown} (known: {', '.join(known)})")
+        if negative := sorted(k for k, v in self.category_rates.items() if not v >= 0):
+            raise ValueError(f"category_rates: weights must be >= 0, got {negative}")
+        if self.epochs is not None:
+            raise ValueError(
+                "category_rates weigh draws; a source counted in epochs draws each sample once per pass"
+            )
+        return self
 
     @property
     def is_text_only(self) -> bool:

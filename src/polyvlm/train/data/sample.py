@@ -27,11 +27,13 @@ class Segment:
 
 @dataclass
 class TrainSample:
-    """One example: an id that errors can name, its source, its segments in order."""
+    """One example: an id that errors can name, its source, its segments in order, its Jagle category."""
 
     id: str
     source: str
     segments: list[Segment]
+    category: str = ""
+    """the category the record carries (``category`` key, docs/synth.md); "" when it carries none"""
 
     @property
     def num_images(self) -> int:

@@ -163,7 +163,9 @@ def conversation_sample(sample: Sample, config: SourceConfig, where: str) -> Tra
     messages = [
         (m.role, m.content, [next(it) for _ in range(m.content.count(IMAGE_MARK))]) for m in sample.messages
     ]
-    return TrainSample(f"{config.name}:{sample.id}", config.name, chat_segments(messages))
+    category = sample.metadata.get("category")
+    return TrainSample(f"{config.name}:{sample.id}", config.name, chat_segments(messages),
+                       category if isinstance(category, str) else "")  # fmt: skip
 
 
 def _conversation(

@@ -37,7 +37,7 @@ from polyvlm.train.data.sources import (
     source_files,
 )
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: each position's category
 OPEN_FILES = 16
 """files a worker keeps open per source (shards are visited window by window)"""
 
@@ -55,9 +55,20 @@ class SourceIndex:
     read: int
     dropped: Counter = field(default_factory=Counter)
     examples: dict[str, list[str]] = field(default_factory=dict)
+    category_names: list[str] = field(default_factory=lambda: [""])
+    """the categories the records carry ("" for none), in order of first sight"""
+    category_codes: np.ndarray | None = None
+    """each usable position's category as an index into category_names (None: all the first)"""
 
     def __len__(self) -> int:
         return int(self.bounds[-1])
+
+    def categories(self) -> dict[str, np.ndarray]:
+        """The positions of each category the source's records carry ("" for records without one)."""
+        if self.category_codes is None:
+            return {self.category_names[0]: np.arange(len(self), dtype=np.int64)}
+        return {name: np.flatnonzero(self.category_codes == c) for c, name in enumerate(self.category_names)
+                if (self.category_codes == c).any()}  # fmt: skip
 
 
 def cache_dir() -> str:
@@ -88,7 +99,8 @@ def build_index(config: SourceConfig) -> SourceIndex:
     """Scan a source once: the position of every usable record and every drop (no record is kept)."""
     files = source_files(config)
     per_file = [0] * len(files)
-    ordinals, addresses = array("q"), array("q")
+    ordinals, addresses, codes = array("q"), array("q"), array("h")
+    names: dict[str, int] = {}
     dropped: Counter = Counter()
     examples: dict[str, list[str]] = {}
     read = 0
@@ -103,10 +115,12 @@ def build_index(config: SourceConfig) -> SourceIndex:
             per_file[fi] += 1
             ordinals.append(n)
             addresses.append(address)
+            codes.append(names.setdefault(item.category, len(names)))
     log_read("index", config.name, read)
     bounds = np.concatenate([[0], np.cumsum(per_file)]).astype(np.int64)
     return SourceIndex(config, files, bounds, np.frombuffer(ordinals, np.int64).astype(np.int32),
-                       np.frombuffer(addresses, np.int64).copy(), read, dropped, examples)  # fmt: skip
+                       np.frombuffer(addresses, np.int64).copy(), read, dropped, examples,
+                       list(names) or [""], np.frombuffer(codes, np.int16).copy())  # fmt: skip
 
 
 def source_index(config: SourceConfig) -> SourceIndex:
@@ -117,16 +131,19 @@ def source_index(config: SourceConfig) -> SourceIndex:
         with np.load(path + ".npz") as z, open(path + ".json", encoding="utf-8") as f:
             meta = json.load(f)
             return SourceIndex(config, files, z["bounds"], z["ordinals"], z["addresses"], meta["read"],
-                               Counter(meta["dropped"]), meta["examples"])  # fmt: skip
+                               Counter(meta["dropped"]), meta["examples"], meta["categories"],
+                               z["categories"])  # fmt: skip
     except (FileNotFoundError, KeyError, ValueError, OSError):
         pass
     index = build_index(config)
     os.makedirs(cache_dir(), exist_ok=True)
     tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp + ".npz", "wb") as f:
-        np.savez(f, bounds=index.bounds, ordinals=index.ordinals, addresses=index.addresses)
+        np.savez(f, bounds=index.bounds, ordinals=index.ordinals, addresses=index.addresses,
+                 categories=index.category_codes)  # fmt: skip
     with open(tmp + ".json", "w", encoding="utf-8") as f:
-        json.dump({"read": index.read, "dropped": dict(index.dropped), "examples": index.examples}, f)
+        json.dump({"read": index.read, "dropped": dict(index.dropped), "examples": index.examples,
+                   "categories": index.category_names}, f)  # fmt: skip
     os.replace(tmp + ".npz", path + ".npz")  # the arrays first: a reader needs both, and .json last
     os.replace(tmp + ".json", path + ".json")
     return index
@@ -136,15 +153,17 @@ class StreamSource:
     """A source's usable samples by position: ``source[k]`` seeks to record k and parses it.
 
     Files open on first use, in the process that reads them (a dataloader worker), at most OPEN_FILES at
-    a time; nothing before record k is read."""
+    a time; nothing before record k is read. With ``positions`` it is a part of the source (one category
+    of it): its k-th sample is the source's ``positions[k]``."""
 
-    def __init__(self, index: SourceIndex):
+    def __init__(self, index: SourceIndex, positions: np.ndarray | None = None, name: str | None = None):
         self.index = index
-        self.name = index.config.name
+        self.name = name or index.config.name
+        self.positions = positions
         self._readers: OrderedDict[int, FileReader] = OrderedDict()
 
     def __len__(self) -> int:
-        return len(self.index)
+        return len(self.index) if self.positions is None else len(self.positions)
 
     def __getstate__(self) -> dict:  # open files stay in the process that opened them
         return {**self.__dict__, "_readers": OrderedDict()}
@@ -162,10 +181,12 @@ class StreamSource:
         """Usable record ``k``; ValueError when it no longer parses (the file changed since it was indexed)."""
         if not 0 <= k < len(self):
             raise IndexError(k)
+        if self.positions is not None:
+            k = int(self.positions[k])
         fi = bisect.bisect_right(self.index.bounds, k) - 1
         n, address = int(self.index.ordinals[k]), int(self.index.addresses[k])
         reader = self._reader(fi)
-        log_read("read", self.name, k)
+        log_read("read", self.index.config.name, k)  # the source and its position, for a category part too
         where, raw = reader.fetch(n, address)
         item = reader.parse(n, raw, where)
         if isinstance(item, Drop):
