@@ -21,6 +21,8 @@ class FieldPlan:
     to_row: tuple[tuple[str, Convert | None], ...]
     from_json: Callable[[dict[str, Any] | None], Any]  # the record from its JSON form
     from_row: Callable[[dict[str, Any] | None], Any]  # the record from its Arrow row
+    json_converts: bool  # whether any field converts on the way in (if not, cls(**d) reads the JSON form)
+    row_converts: bool
 
 
 class DeclaredRecord:

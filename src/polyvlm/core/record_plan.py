@@ -58,22 +58,31 @@ def _part_codec(part: type[DeclaredRecord]) -> FieldCodec:
                       to_row=part.to_arrow_row, from_row=part._plan.from_row)  # fmt: skip
 
 
+def _list_reader(part: type[DeclaredRecord], build: Callable[[Any], Any], converts: bool) -> Convert:
+    if not converts and part._plan.kind is None:  # a list of turns: cls(**d) is all a part's build does
+
+        def read_as_is(items: list[dict[str, Any]] | None) -> list[DeclaredRecord]:
+            return [part(**item) for item in items or []]
+
+        return read_as_is
+
+    def read(items: list[dict[str, Any]] | None) -> list[DeclaredRecord]:
+        return [build(item) for item in items or []]
+
+    return read
+
+
 def _part_list_codec(part: type[DeclaredRecord]) -> FieldCodec:
-    part_from_dict, part_from_row = part._plan.from_json, part._plan.from_row
+    plan = part._plan
 
     def to_json(items: list[DeclaredRecord]) -> list[dict[str, Any]]:
         return [item.to_dict() for item in items]
 
-    def from_json(items: list[dict[str, Any]] | None) -> list[DeclaredRecord]:
-        return [part_from_dict(item) for item in items or []]
-
     def to_row(items: list[DeclaredRecord]) -> list[dict[str, Any]]:
         return [item.to_arrow_row() for item in items]
 
-    def from_row(items: list[dict[str, Any]] | None) -> list[DeclaredRecord]:
-        return [part_from_row(item) for item in items or []]
-
-    return FieldCodec(pa.list_(part.arrow_struct()), to_json, from_json, to_row, from_row)
+    return FieldCodec(pa.list_(part.arrow_struct()), to_json, _list_reader(part, plan.from_json, plan.json_converts),
+                      to_row, _list_reader(part, plan.from_row, plan.row_converts))  # fmt: skip
 
 
 def _is_part(hint: Any) -> bool:
@@ -107,5 +116,7 @@ def declare_fields(cls: type[R]) -> type[R]:
         to_row=tuple((name, codec.to_row) for name, codec in codecs),
         from_json=_record_builder(cls, from_json, required) if kind else _part_builder(cls, from_json),
         from_row=_record_builder(cls, from_row, required) if kind else _part_builder(cls, from_row),
+        json_converts=any(convert is not None for _, convert in from_json),
+        row_converts=any(convert is not None for _, convert in from_row),
     )
     return cls
