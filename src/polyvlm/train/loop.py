@@ -74,14 +74,7 @@ def _train(config: TrainConfig, config_text: str, ctx: DistContext, resume: bool
         if ctx.is_main:
             write_json_atomic(os.path.join(out, "data.json"), data_report)
         resuming = ckpt is not None and si == ckpt.stage  # the checkpoint's weights replace the start
-        if si > 0 and stage.start == "model" and not resuming:
-            model, processor = load_start(config.model)
-        elif stage.start not in ("previous", "model") and not resuming:
-            model, processor = load_dir(stage.start)
-        elif si > 0 and stage.start == "previous" and starts_from_saved:
-            # the model the previous stage saved: its weights gathered from the last engine, and (resuming)
-            # the weights the checkpoint's engine did not train
-            model, processor = load_dir(os.path.join(out, "stages", config.stages[si - 1].name))
+        model, processor = _stage_start(config, si, resuming, starts_from_saved) or (model, processor)
         run = StageRun(config, si, seed, plan, ctx, log, steps_before, data_report, progress)
         engine = run_stage(run, model, processor, ckpt if resuming else None)
         steps_before += plan.steps
@@ -98,6 +91,20 @@ def _train(config: TrainConfig, config_text: str, ctx: DistContext, resume: bool
         with open(os.path.join(out, "loss.svg"), "w", encoding="utf-8") as f:
             f.write(loss_curve_svg(records, f"{config.name}: training loss"))
     return os.path.join(out, "final")
+
+
+def _stage_start(config: TrainConfig, si: int, resuming: bool, starts_from_saved: bool) -> tuple | None:
+    """(model, processor) stage ``si`` loads to start from; None: the one in memory (the previous stage's)."""
+    stage = config.stages[si]
+    if si > 0 and stage.start == "model" and not resuming:
+        return load_start(config.model)
+    if stage.start not in ("previous", "model") and not resuming:
+        return load_dir(stage.start)
+    if si > 0 and stage.start == "previous" and starts_from_saved:
+        # the model the previous stage saved: its weights gathered from the last engine, and (resuming)
+        # the weights the checkpoint's engine did not train
+        return load_dir(os.path.join(config.out_dir, "stages", config.stages[si - 1].name))
+    return None
 
 
 def _finished_stage(ckpt: Checkpoint, config: TrainConfig, si: int, seed: int) -> dict:
