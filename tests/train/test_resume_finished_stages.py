@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import polyvlm.train.loop as loop
+from polyvlm.core.errors import RecipeError
 from polyvlm.train.config import parse_train_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,3 +95,20 @@ def test_a_resumed_run_does_not_plan_the_stages_it_finished(tmp_path, monkeypatc
     assert run(older, monkeypatch) == [0, 1]
     assert [r["global_step"] for r in log(older)] == [1, 2, 3, 4, 5]
     assert log(older)[4]["loss"] == pytest.approx(log(whole)[4]["loss"], rel=1e-5)
+
+
+def test_a_resumed_run_opens_no_data_of_the_stages_it_finished(tmp_path, monkeypatch):
+    first = tmp_path / "first.jsonl"  # the first stage's data, gone by the time the run resumes
+    shutil.copy(ROOT / "examples/data/train/text.jsonl", first)
+    text = CONFIG.format(out=tmp_path / "run", root=ROOT).replace(
+        f"{ROOT}/examples/data/train/text.jsonl", str(first), 1
+    )
+    loop.train(parse_train_config(text, "finished.yaml"), text, progress=False)
+    shutil.rmtree(tmp_path / "run" / "final")
+    shutil.rmtree(tmp_path / "run" / "checkpoints" / "stage1-step0000003")
+    first.unlink()
+    loop.train(parse_train_config(text, "finished.yaml"), text, progress=False)  # resumes in stage 2
+    assert (tmp_path / "run" / "final").is_dir()
+    shutil.rmtree(tmp_path / "run")  # a fresh run still opens every stage's data first
+    with pytest.raises(RecipeError, match=r"finished.yaml:\d+: stage 'first'"):
+        loop.train(parse_train_config(text, "finished.yaml"), text, progress=False)

@@ -43,15 +43,16 @@ def train(config: TrainConfig, config_text: str, resume: bool = True, progress: 
 
 def _train(config: TrainConfig, config_text: str, ctx: DistContext, resume: bool, progress: bool) -> str:
     out = config.out_dir
-    # every stage's data opened now: a later stage's bad path stops the run before the first step
-    for line in check_sources(config):
-        if progress and ctx.is_main:
-            tqdm.write(line)
-    os.makedirs(out, exist_ok=True)
     config_sha = hashlib.sha256(config_text.encode()).hexdigest()
     ckpt = latest_checkpoint(out) if resume else None
     if ckpt is not None:
         _check_resumable(ckpt, config, config_sha)
+    # every stage still to run opens its data now: a later stage's bad path stops the run before the
+    # first step; a finished stage's data is not read again
+    for line in check_sources(config, first_stage=ckpt.stage if ckpt is not None else 0):
+        if progress and ctx.is_main:
+            tqdm.write(line)
+    os.makedirs(out, exist_ok=True)
     log = RunLog(out, ctx.rank, ctx.is_main)
     if not resume:
         for path in log.paths.values():

@@ -15,10 +15,16 @@ FIRST_RECORDS = 20
 """records of each source parsed up front"""
 
 
-def check_sources(config: TrainConfig, records: int = FIRST_RECORDS) -> list[str]:
-    """Check every source of every stage; returns one line per source, raises RecipeError with file:line."""
+def check_sources(config: TrainConfig, records: int = FIRST_RECORDS, first_stage: int = 0) -> list[str]:
+    """Check every source of the stages from ``first_stage`` on; one line per source, RecipeError with file:line.
+
+    A resumed run starts at its checkpoint's stage: the stages before it are done and their data is not
+    read again (it may be gone)."""
     report = []
     for si, stage in enumerate(config.stages):
+        if si < first_stage:
+            report.append(f"stage {stage.name}: finished before the checkpoint; its sources are not opened")
+            continue
         for k, src in enumerate(stage.data.sources):
             where = config.line_of("stages", si, "data", "sources", k, "path")
             try:
