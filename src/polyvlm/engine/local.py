@@ -22,8 +22,10 @@ def _run_units(
 ) -> Generator[tuple[Unit, dict[str, Any]], None, None]:
     """Run the units here (one worker, or one unit) or in a process pool; yields each as it commits."""
 
+    shards = recipe.shards  # a list built on each call: once per phase, not per unit
+
     def args(unit: Unit) -> tuple:
-        path, reader = recipe.shards[unit.shard]
+        path, reader = shards[unit.shard]
         return (unit, path, reader, recipe.outputs, recipe.shard_size)
 
     if workers == 1 or len(todo) <= 1:
