@@ -87,3 +87,50 @@ def test_untyped_html_is_sniffed():
         b"<!DOCTYPE html><html><body><p>" + b"Hallo Welt. " * 20 + b"</p></body></html>", content_type=""
     )
     assert "Hallo Welt." in doc.text
+
+
+TRICKY_SRCS = [
+    "/a/b.png?x=1&y=2", "/写真/猫.jpg", "//cdn.example.com:8080/i.png?w=3", "//cdn.example.com", "img/a.png",
+    "../up.png", "/a/./b.png", "/a/../b.png", "/a?", "/a#", "/a#frag", "/a;p", "/;", "//", "///x", "//#x",
+    "//a/b?", "/a b.png", "/a\tb.png", "/a\nb.png", "?q=1", "#top", "//1]1", "/[x]", "/a?#", "/a?b?c",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("base", ["http://example.com/dir/page.html", "https://User@Ex.com:8080/x/y/?q#f",
+                                  "HTTP://a.b/c"])  # fmt: skip
+def test_absolute_urls_are_what_urljoin_gives(base):
+    from urllib.parse import urljoin, urlsplit
+
+    from polyvlm.io.html_extract import absolute_url
+
+    parts = urlsplit(base)
+    for src in TRICKY_SRCS:
+        try:
+            expected = urljoin(base, src)
+        except ValueError:
+            with pytest.raises(ValueError):
+                absolute_url(base, (parts.scheme, parts.netloc), src)
+            continue
+        assert absolute_url(base, (parts.scheme, parts.netloc), src) == expected, src
+
+
+def test_an_image_url_that_parsing_refuses_is_skipped_not_raised():
+    html = (
+        b"<html><body><p>"
+        + "本文です。".encode() * 20
+        + b'</p><img src="//[x"><img src="/ok.png"></body></html>'
+    )
+    out = ExtractHtml().apply(
+        Document(id="d", url="https://example.com/p", raw=html, raw_content_type="text/html")
+    )
+    assert [im.url for im in out.images] == ["https://example.com/ok.png"]
+    assert out.metadata["images_without_url"] == 1
+    base = (
+        b'<html><head><base href="//[x"></head><body><p>'
+        + "本文です。".encode() * 20
+        + b'</p><img src="a.png">'
+    )
+    out = ExtractHtml().apply(
+        Document(id="e", url="https://example.com/d/p", raw=base, raw_content_type="text/html")
+    )
+    assert [im.url for im in out.images] == ["https://example.com/d/a.png"]  # the page's own URL stands
