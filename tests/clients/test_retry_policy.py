@@ -83,7 +83,7 @@ def test_a_retry_after_beyond_the_cap_is_not_waited_for():
     outcomes = [Out("e", retry_after=0.01), Out("e", retry_after=61.0), Out("")]
     tried, _, sleeps = run(outcomes, RetryPolicy(retries=5, backoff_s=0.001, max_wait_s=60.0))
     assert tried.outcome is outcomes[1] and tried.attempts == 2
-    assert [round(d, 1) for _, d in sleeps] == [0.0]  # the short one was waited for, with jitter ≤ 50 ms
+    assert len(sleeps) == 1 and 0.01 <= sleeps[0][1] <= 0.01 + 0.05 + 1e-9  # the short one, jitter ≤ 50 ms
 
 
 def test_a_kind_with_its_own_limit_is_retried_fewer_times():
