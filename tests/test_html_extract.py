@@ -114,23 +114,15 @@ def test_absolute_urls_are_what_urljoin_gives(base):
         assert absolute_url(base, (parts.scheme, parts.netloc), src) == expected, src
 
 
+def extracted(head: str, tail: str, url: str) -> Document:
+    """A page of Japanese text between ``head`` and ``tail``, through extract_html."""
+    html = f"<html><head>{head}</head><body><p>{'本文です。' * 20}</p>{tail}</body></html>".encode()
+    return ExtractHtml().apply(Document(id="d", url=url, raw=html, raw_content_type="text/html"))
+
+
 def test_an_image_url_that_parsing_refuses_is_skipped_not_raised():
-    html = (
-        b"<html><body><p>"
-        + "本文です。".encode() * 20
-        + b'</p><img src="//[x"><img src="/ok.png"></body></html>'
-    )
-    out = ExtractHtml().apply(
-        Document(id="d", url="https://example.com/p", raw=html, raw_content_type="text/html")
-    )
+    out = extracted("", '<img src="//[x"><img src="/ok.png">', "https://example.com/p")
     assert [im.url for im in out.images] == ["https://example.com/ok.png"]
     assert out.metadata["images_without_url"] == 1
-    base = (
-        b'<html><head><base href="//[x"></head><body><p>'
-        + "本文です。".encode() * 20
-        + b'</p><img src="a.png">'
-    )
-    out = ExtractHtml().apply(
-        Document(id="e", url="https://example.com/d/p", raw=base, raw_content_type="text/html")
-    )
+    out = extracted('<base href="//[x">', '<img src="a.png">', "https://example.com/d/p")
     assert [im.url for im in out.images] == ["https://example.com/d/a.png"]  # the page's own URL stands

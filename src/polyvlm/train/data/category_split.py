@@ -38,4 +38,4 @@ def category_parts(index: SourceIndex, where: str = "") -> list[tuple[StreamSour
 
 def category_counts(index: SourceIndex) -> dict[str, int]:
     """Usable samples per category of a source (data.json)."""
-    return {name or UNCATEGORIZED: len(p) for name, p in index.categories().items()}
+    return {name or UNCATEGORIZED: n for name, n in index.category_sizes().items()}

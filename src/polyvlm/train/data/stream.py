@@ -67,8 +67,19 @@ class SourceIndex:
         """The positions of each category the source's records carry ("" for records without one)."""
         if self.category_codes is None:
             return {self.category_names[0]: np.arange(len(self), dtype=np.int64)}
-        return {name: np.flatnonzero(self.category_codes == c) for c, name in enumerate(self.category_names)
-                if (self.category_codes == c).any()}  # fmt: skip
+        found = {}
+        for c, name in enumerate(self.category_names):
+            positions = np.flatnonzero(self.category_codes == c)
+            if len(positions):
+                found[name] = positions
+        return found
+
+    def category_sizes(self) -> dict[str, int]:
+        """Usable samples per category ("" for records without one), counted without listing positions."""
+        if self.category_codes is None:
+            return {self.category_names[0]: len(self)}
+        counts = np.bincount(self.category_codes, minlength=len(self.category_names))
+        return {name: int(n) for name, n in zip(self.category_names, counts, strict=True) if n}
 
 
 def cache_dir() -> str:
